@@ -1,0 +1,48 @@
+# MusclePose — two commands do everything on a fresh machine with Python 3.11:
+#   make demo   create .venv, install, run the main job on built-in defaults
+#   make test   same set-up, then the test suite
+#
+# PyTorch: on Linux x86-64 the CPU wheel torch==$(TORCH_VERSION) is installed first (it is on
+# this project's machines' disk; an unpinned torch would pull a multi-GB CUDA build).
+# To use your own torch (e.g. a CUDA build): `make TORCH_SPEC= demo` after installing it
+# into .venv, or set TORCH_SPEC to any pip requirement, e.g. TORCH_SPEC="torch==2.13.0+cu128".
+
+PYTHON ?= python3.11
+VENV ?= .venv
+TORCH_VERSION ?= 2.13.0
+ARCH := $(shell uname -sm)
+ifeq ($(ARCH),Linux x86_64)
+TORCH_SPEC ?= torch==$(TORCH_VERSION)
+else
+TORCH_SPEC ?=
+endif
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	if [ -n "$(TORCH_SPEC)" ]; then $(BIN)/python -m pip install -q "$(TORCH_SPEC)"; fi
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/musclepose demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install -q ".[bench]"
+	$(BIN)/python benchmarks/bench_inverse_dynamics.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info

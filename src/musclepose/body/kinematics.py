@@ -1,0 +1,132 @@
+"""Forward kinematics: segment poses, joint centres and virtual landmarks from ``q``.
+
+Batched over any leading shape (``q`` is ``(..., 47)``), float32 or float64, CPU or GPU,
+differentiable. Frames and the q layout are documented in :mod:`.skeleton`. The only loop is
+over the depth of the tree (7 levels), never over batch or time: each level is one batched
+matrix product. Joint-centre positions use the ancestor matrix ``A`` (``A[i, j] = 1`` when
+``j`` is on the path from the root to ``i``), so every position is one matrix product:
+``p_i = p_root + sum_j A[i, j] R_parent(j) offset_j``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .model import JOINT_DOF_SLOTS, Body, BodyTensors
+from .rotations import rotation_about_axis
+from .skeleton import N_SEGMENTS, PARENTS
+
+__all__ = ["FKResult", "forward_kinematics"]
+
+
+def _depth_levels() -> list[np.ndarray]:
+    depth = [0] * N_SEGMENTS
+    for i in range(1, N_SEGMENTS):
+        depth[i] = depth[PARENTS[i]] + 1
+    return [np.array([i for i in range(N_SEGMENTS) if depth[i] == d]) for d in range(max(depth) + 1)]
+
+
+_LEVELS = _depth_levels()
+_PARENT_INDEX = np.array([max(p, 0) for p in PARENTS])
+_SLOT_INDEX = np.where(JOINT_DOF_SLOTS < 0, 47, JOINT_DOF_SLOTS)  # 47 -> a zero column
+
+
+@dataclass(frozen=True)
+class FKResult:
+    """Poses of all segments for a batch of states.
+
+    Attributes
+    ----------
+    rotations : (..., 18, 3, 3)
+        Segment frame orientation in the world (columns are the segment axes).
+    origins : (..., 18, 3)
+        Segment origins = proximal joint centres (the pelvis: hip midpoint), metres.
+    landmarks : (..., L, 3)
+        Every named landmark, in ``body.landmark_names`` order; select a set with
+        ``fk.landmarks[..., body.landmark_indices("coco17"), :]``.
+    """
+
+    rotations: torch.Tensor
+    origins: torch.Tensor
+    landmarks: torch.Tensor
+
+    @property
+    def joint_centres(self) -> torch.Tensor:
+        """``(..., 18, 3)`` joint centre of each segment's proximal joint (= its origin)."""
+        return self.origins
+
+
+def gather_slots(x: torch.Tensor) -> torch.Tensor:
+    """Rotational DoF values ``(..., 47)`` arranged as joint slots ``(..., 18, 3)`` (0 if unused)."""
+    padded = torch.cat([x, torch.zeros_like(x[..., :1])], dim=-1)
+    idx = torch.as_tensor(_SLOT_INDEX, device=x.device)
+    return padded[..., idx]
+
+
+def joint_rotations(bt: BodyTensors, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each joint's rotation ``J`` (..., 18, 3, 3) and its DoF axes in the parent frame (..., 18, 3, 3).
+
+    ``J = A0 @ A1 @ A2`` for the joint's Z, X, Y slots; the axis of slot ``k`` is carried by
+    the rotations before it: ``u_k = A0 ... A(k-1) e_k``.
+    """
+    theta = gather_slots(q)
+    a = rotation_about_axis(bt.axes, theta)  # (..., 18, 3 slots, 3, 3)
+    a0, a1, a2 = a.unbind(-3)
+    a01 = a0 @ a1
+    e = bt.axes
+    u1 = (a0 @ e[:, 1, :, None])[..., 0]
+    u2 = (a01 @ e[:, 2, :, None])[..., 0]
+    u = torch.stack([e[:, 0].expand_as(u1), u1, u2], dim=-2)
+    return a01 @ a2, u
+
+
+def segment_rotations(j: torch.Tensor) -> torch.Tensor:
+    """World rotations (..., 18, 3, 3) from joint rotations, one batched product per tree level."""
+    rots: list[torch.Tensor | None] = [None] * N_SEGMENTS
+    rots[0] = j[..., 0, :, :]
+    for level in _LEVELS[1:]:
+        parent = torch.stack([rots[PARENTS[i]] for i in level], dim=-3)
+        child = parent @ j[..., torch.as_tensor(level, device=j.device), :, :]
+        for k, i in enumerate(level):
+            rots[i] = child[..., k, :, :]
+    return torch.stack(rots, dim=-3)  # type: ignore[arg-type]
+
+
+def _check_q(body: Body, q: torch.Tensor, name: str = "q") -> None:
+    if not isinstance(q, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor; got {type(q).__name__}")
+    if q.shape[-1:] != (body.n_dof,):
+        raise ValueError(f"{name} must have shape (..., {body.n_dof}); got {tuple(q.shape)}")
+    if not q.is_floating_point():
+        raise TypeError(f"{name} must be float32 or float64; got {q.dtype}")
+
+
+def forward_kinematics(body: Body, q: torch.Tensor) -> FKResult:
+    """Segment rotations and origins, joint centres and landmarks for ``q`` (..., 47)."""
+    _check_q(body, q)
+    bt = body.tensors(q.dtype, q.device)
+    j, _ = joint_rotations(bt, q)
+    rot = segment_rotations(j)
+    origins = _origins(bt, q, rot)
+    landmarks = _landmarks(bt, rot, origins)
+    return FKResult(rotations=rot, origins=origins, landmarks=landmarks)
+
+
+def parent_rotations(rot: torch.Tensor) -> torch.Tensor:
+    """``(..., 18, 3, 3)`` rotation of each segment's parent (identity for the root)."""
+    par = rot[..., torch.as_tensor(_PARENT_INDEX, device=rot.device), :, :].clone()
+    par[..., 0, :, :] = torch.eye(3, dtype=rot.dtype, device=rot.device)
+    return par
+
+
+def _origins(bt: BodyTensors, q: torch.Tensor, rot: torch.Tensor) -> torch.Tensor:
+    d = (parent_rotations(rot) @ bt.offsets[:, :, None])[..., 0]  # world offsets; root's is 0
+    return q[..., None, 0:3] + torch.einsum("ij,...jk->...ik", bt.ancestors, d)
+
+
+def _landmarks(bt: BodyTensors, rot: torch.Tensor, origins: torch.Tensor) -> torch.Tensor:
+    seg = bt.landmark_segments
+    return origins[..., seg, :] + (rot[..., seg, :, :] @ bt.landmark_points[:, :, None])[..., 0]

@@ -1,0 +1,127 @@
+"""The ``Motion`` type: a time series of body states ``q (T, 47)`` at a frame rate.
+
+``q`` follows :mod:`musclepose.body.skeleton` (root translation in m, then angles in rad).
+A Motion is immutable in spirit: operations (slicing, resampling, filtering) return new
+Motions and record what was done in ``metadata["history"]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import torch
+from scipy.interpolate import CubicSpline
+from scipy.signal import butter, sosfiltfilt
+
+from ..body import Body
+from .differentiate import derivatives
+
+__all__ = ["Motion"]
+
+
+@dataclass(frozen=True, eq=False)
+class Motion:
+    """Body states over time.
+
+    Attributes
+    ----------
+    q : torch.Tensor, (T, 47)
+        Generalized coordinates per frame (float64 unless converted with :meth:`to`).
+    fps : float
+        Frame rate in Hz.
+    body : Body
+        The body the coordinates refer to.
+    metadata : dict
+        ``source`` (file or generator), ``subject``, ``units`` and processing ``history``.
+    """
+
+    q: torch.Tensor
+    fps: float
+    body: Body
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        q = self.q
+        if not isinstance(q, torch.Tensor):
+            object.__setattr__(self, "q", torch.as_tensor(np.asarray(q), dtype=torch.float64))
+            q = self.q
+        if q.ndim != 2 or q.shape[1] != self.body.n_dof:
+            raise ValueError(f"Motion.q must have shape (T, {self.body.n_dof}); got {tuple(q.shape)}")
+        if q.shape[0] < 1:
+            raise ValueError("Motion.q has no frames")
+        if not (np.isfinite(self.fps) and self.fps > 0):
+            raise ValueError(f"Motion.fps must be positive; got {self.fps!r}")
+        bad = ~torch.isfinite(q)
+        if bad.any():
+            frame, dof = (int(v) for v in torch.nonzero(bad)[0])
+            raise ValueError(f"Motion.q is not finite at frame {frame}, DoF {self.body.dof_names[dof]!r}")
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def n_frames(self) -> int:
+        return int(self.q.shape[0])
+
+    @property
+    def duration(self) -> float:
+        """Seconds from the first to the last frame."""
+        return (self.n_frames - 1) / self.fps
+
+    @property
+    def times(self) -> np.ndarray:
+        return np.arange(self.n_frames) / self.fps
+
+    def __len__(self) -> int:
+        return self.n_frames
+
+    def __getitem__(self, index: slice) -> Motion:
+        if not isinstance(index, slice) or (index.step not in (None, 1)):
+            raise TypeError("Motion supports contiguous slices only, e.g. motion[10:200]")
+        return self._derive(self.q[index], self.fps, f"slice {index.start}:{index.stop}")
+
+    def _derive(self, q: torch.Tensor, fps: float, what: str) -> Motion:
+        meta = dict(self.metadata)
+        meta["history"] = [*self.metadata.get("history", []), what]
+        return replace(self, q=q, fps=fps, metadata=meta)
+
+    def to(self, dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> Motion:
+        return replace(self, q=self.q.to(dtype=dtype or self.q.dtype, device=device or self.q.device))
+
+    def dof(self, name: str) -> torch.Tensor:
+        """One coordinate over time, ``(T,)``."""
+        return self.q[:, self.body.dof_index(name)]
+
+    # ------------------------------------------------------------------ processing
+    def velocities(self, method: str = "central", **kw) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(qd, qdd)`` per second, see :func:`musclepose.motion.differentiate.derivatives`."""
+        return derivatives(self.q, self.fps, method=method, **kw)
+
+    def filtered(self, cutoff_hz: float, order: int = 4) -> Motion:
+        """Zero-phase Butterworth low-pass (scipy ``sosfiltfilt``; effective order 2x).
+
+        Typical mocap cut-offs are 6-10 Hz; do not filter fast events (impacts, jumps)
+        this way by default.
+        """
+        nyq = 0.5 * self.fps
+        if not 0 < cutoff_hz < nyq:
+            raise ValueError(f"cutoff_hz must be in (0, {nyq:g}) for fps={self.fps:g}; got {cutoff_hz!r}")
+        sos = butter(order, cutoff_hz / nyq, output="sos")
+        padlen = 3 * (2 * len(sos) + 1)
+        if self.n_frames <= padlen:
+            raise ValueError(f"filtering needs more than {padlen} frames; got {self.n_frames}")
+        x = sosfiltfilt(sos, self.q.detach().cpu().numpy(), axis=0)
+        q = torch.as_tensor(x.copy(), dtype=self.q.dtype, device=self.q.device)
+        return self._derive(q, self.fps, f"butterworth {cutoff_hz:g} Hz order {order} zero-phase")
+
+    def resampled(self, fps: float) -> Motion:
+        """Cubic-spline resampling to ``fps`` over the same time span."""
+        if not (np.isfinite(fps) and fps > 0):
+            raise ValueError(f"fps must be positive; got {fps!r}")
+        if self.n_frames < 2:
+            raise ValueError("resampling needs at least 2 frames")
+        n = int(np.floor(self.duration * fps + 1e-9)) + 1
+        t_new = np.arange(n) / fps
+        x = CubicSpline(self.times, self.q.detach().cpu().numpy(), axis=0)(t_new)
+        q = torch.as_tensor(x, dtype=self.q.dtype, device=self.q.device)
+        return self._derive(q, float(fps), f"resampled {self.fps:g} -> {fps:g} Hz")
