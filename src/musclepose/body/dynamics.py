@@ -117,7 +117,9 @@ def inverse_dynamics(
     for name, x in (("q", q), ("qd", qd), ("qdd", qdd)):
         _check_q(body, x, name)
     if not (q.shape == qd.shape == qdd.shape):
-        raise ValueError(f"q, qd, qdd must have the same shape; got {tuple(q.shape)}, {tuple(qd.shape)}, {tuple(qdd.shape)}")
+        raise ValueError(
+            f"q, qd, qdd must have the same shape; got {tuple(q.shape)}, {tuple(qd.shape)}, {tuple(qdd.shape)}"
+        )
     bt = body.tensors(q.dtype, q.device)
     anc = bt.ancestors
 

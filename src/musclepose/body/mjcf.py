@@ -44,15 +44,21 @@ def body_to_mjcf(body: Body, name: str = "musclepose_body") -> str:
         if seg.startswith("foot"):
             size = (0.5 * L["foot_full"], 0.5 * L["ankle_height"], 0.025)
             center = (0.5 * L["foot_full"] - L["heel_back"], -0.5 * L["ankle_height"], 0.0)
-            out.append(f'{pad}<geom name="{seg}_sole" type="box" size="{_f(size)}" pos="{_f(center)}" class="contact"/>')
+            out.append(
+                f'{pad}<geom name="{seg}_sole" type="box" size="{_f(size)}" pos="{_f(center)}" class="contact"/>'
+            )
             return out
         ends = [body.offsets[k] for k in kids]
         if not ends:
-            ends = [np.array([0.0, -lengths[seg], 0.0]) if seg.startswith("hand") else np.array([0.0, lengths[seg], 0.0])]
+            ends = [
+                np.array([0.0, -lengths[seg], 0.0]) if seg.startswith("hand") else np.array([0.0, lengths[seg], 0.0])
+            ]
         for k, end in enumerate(ends):
             if np.linalg.norm(end) < 1e-6:
                 continue
-            out.append(f'{pad}<geom name="{seg}_g{k}" type="capsule" fromto="0 0 0 {_f(end)}" size="{radius:.4g}" class="visual"/>')
+            fromto = f"0 0 0 {_f(end)}"
+            size = f"{radius:.4g}"
+            out.append(f'{pad}<geom name="{seg}_g{k}" type="capsule" fromto="{fromto}" size="{size}" class="visual"/>')
         return out
 
     def emit(i: int, depth: int) -> list[str]:
@@ -61,7 +67,9 @@ def body_to_mjcf(body: Body, name: str = "musclepose_body") -> str:
         lines = [f'{pad}<body name="{seg}" pos="{_f(body.offsets[i])}">']
         inertia = body.inertias[i]
         full = (inertia[0, 0], inertia[1, 1], inertia[2, 2], inertia[0, 1], inertia[0, 2], inertia[1, 2])
-        lines.append(f'{pad}  <inertial pos="{_f(body.coms[i])}" mass="{body.masses[i]:.10g}" fullinertia="{_f(full)}"/>')
+        lines.append(
+            f'{pad}  <inertial pos="{_f(body.coms[i])}" mass="{body.masses[i]:.10g}" fullinertia="{_f(full)}"/>'
+        )
         for d in joints_of[i].dofs:
             if d.kind == "slide":
                 lines.append(f'{pad}  <joint name="{d.name}" type="slide" axis="{_f(d.axis)}" limited="false"/>')
@@ -88,7 +96,9 @@ def body_to_mjcf(body: Body, name: str = "musclepose_body") -> str:
   <default>
     <joint damping="0" armature="0"/>
     <default class="visual"><geom contype="0" conaffinity="0" rgba="0.8 0.6 0.5 1"/></default>
-    <default class="contact"><geom contype="1" conaffinity="1" rgba="0.3 0.3 0.3 1" friction="0.8 0.005 0.0001"/></default>
+    <default class="contact">
+      <geom contype="1" conaffinity="1" rgba="0.3 0.3 0.3 1" friction="0.8 0.005 0.0001"/>
+    </default>
   </default>
   <worldbody>
     <light pos="0 4 2" dir="0 -1 -0.5"/>

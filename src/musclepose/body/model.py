@@ -195,10 +195,7 @@ class Body:
 
         offs = {SEGMENTS[i]: tuple(offsets[i]) for i in range(N_SEGMENTS)}
         Lx = dict(L, _lumbar_fraction=anth.LUMBAR_LENGTH_FRACTION, _height=height)
-        lms = {
-            name: (seg[s], np.asarray(p, dtype=np.float64))
-            for name, (s, p) in landmark_table(Lx, offs).items()
-        }
+        lms = {name: (seg[s], np.asarray(p, dtype=np.float64)) for name, (s, p) in landmark_table(Lx, offs).items()}
         for a in (offsets, masses, coms, inertias):
             a.setflags(write=False)
         return cls(
