@@ -19,7 +19,8 @@ Three segments of our skeleton are not in Dumas' table, and are derived from it:
 - the scapula/clavicle complex takes ``SCAPULA_MASS_FRACTION`` of body mass from the
   thorax part (the clavicle and scapula weigh about 0.5 % of body mass, Clarys & Marfell-
   Jones 1986); its inertia is that of a slender rod along Z.
-Segment masses are finally renormalised so that they sum to exactly the body mass (Dumas'
+Tensors that violate the triangle inequality of principal moments are corrected with
+:func:`make_physical` (this affects Dumas' female torso). Segment masses are finally renormalised so that they sum to exactly the body mass (Dumas'
 male percentages sum to 100.2 %).
 
 Segment lengths for ``Body.standard`` are stature fractions from Winter, *Biomechanics and
@@ -119,6 +120,22 @@ def inertia_from_radii(mass: float, length: float, radii_pct) -> np.ndarray:
     """
     xx, yy, zz, xy, xz, yz = (np.sign(r) * (abs(r) / 100.0 * length) ** 2 * mass for r in radii_pct)
     return np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]], dtype=np.float64)
+
+
+def make_physical(inertia: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Nearest physically consistent tensor: principal moments obeying the triangle inequality.
+
+    A rigid body's principal moments satisfy ``I1 + I2 >= I3``. A few published tensors do not
+    (Dumas 2007's female torso: radii 29, 27, 29 with a 22 % xy product gives principal moments
+    0.030, 0.084, 0.127 x m L^2), and MuJoCo rightly refuses them. Keeping the principal axes,
+    the two smaller moments are raised by half the deficit each. Returns ``(tensor, changed)``.
+    """
+    p, v = np.linalg.eigh(inertia)
+    deficit = p[2] - p[0] - p[1]
+    if deficit <= 0:
+        return inertia, False
+    p = p + np.array([0.5, 0.5, 0.0]) * deficit * (1 + 1e-9)
+    return (v * p) @ v.T, True
 
 
 def mirror_left(com: np.ndarray, inertia: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ._ops import cross, mm, mv
 from .kinematics import _check_q, gather_slots, joint_rotations, parent_rotations, segment_rotations
 from .model import JOINT_DOF_SLOTS, Body
 
@@ -78,7 +79,7 @@ def _external_dense(body: Body, external, like: torch.Tensor, root: torch.Tensor
         i = body.segment_index(w.segment) if isinstance(w.segment, str) else int(w.segment)
         force = torch.as_tensor(w.force, dtype=like.dtype, device=like.device).expand(batch + (3,))
         point = torch.as_tensor(w.point, dtype=like.dtype, device=like.device).expand(batch + (3,))
-        moment = torch.linalg.cross(point - root, force)
+        moment = cross(point - root, force)
         if w.torque is not None:
             moment = moment + torch.as_tensor(w.torque, dtype=like.dtype, device=like.device)
         onehot = torch.zeros(body.n_segments, 1, dtype=like.dtype, device=like.device)
@@ -127,8 +128,8 @@ def inverse_dynamics(
     jrot, u_par = joint_rotations(bt, q)
     rot = segment_rotations(jrot)
     rpar = parent_rotations(rot)
-    s = (rpar[..., None, :, :] @ u_par[..., None])[..., 0]  # (..., 18, 3 slots, 3) world axes
-    d = (rpar @ bt.offsets[:, :, None])[..., 0]  # (..., 18, 3) offset from parent origin
+    s = mm(u_par, rpar.transpose(-1, -2))  # (..., 18, 3 slots, 3) world axes, one per row
+    d = mv(rpar, bt.offsets)  # (..., 18, 3) offset from parent origin
 
     # --- outward pass as path sums: angular velocity and acceleration.
     c = s * gather_slots(qd)[..., None]  # each slot's angular-velocity contribution
@@ -137,27 +138,27 @@ def inverse_dynamics(
     omega_par = omega - w_joint
     # A slot's axis turns with the frame before it: d/dt s_k = w_(k-1) x s_k.
     w_prev = omega_par[..., None, :] + torch.cumsum(c, dim=-2) - c
-    a_joint = (s * gather_slots(qdd)[..., None] + torch.linalg.cross(w_prev, c)).sum(-2)
+    a_joint = (s * gather_slots(qdd)[..., None] + cross(w_prev, c)).sum(-2)
     alpha = torch.einsum("ij,...jk->...ik", anc, a_joint)
     alpha_par = alpha - a_joint
 
     # Linear acceleration of each origin, gravity folded in as an upward base acceleration.
     g = torch.as_tensor(gravity, dtype=q.dtype, device=q.device)
     a_root = qdd[..., 0:3] - g
-    e = torch.linalg.cross(alpha_par, d) + torch.linalg.cross(omega_par, torch.linalg.cross(omega_par, d))
+    e = cross(alpha_par, d) + cross(omega_par, cross(omega_par, d))
     acc = a_root[..., None, :] + torch.einsum("ij,...jk->...ik", anc, e)
     pos = torch.einsum("ij,...jk->...ik", anc, d)  # origins relative to the root origin
 
     # --- Newton-Euler per segment, in the segment frame for the inertia.
-    rc = (rot @ bt.coms[:, :, None])[..., 0]
-    acc_c = acc + torch.linalg.cross(alpha, rc) + torch.linalg.cross(omega, torch.linalg.cross(omega, rc))
+    rc = mv(rot, bt.coms)
+    acc_c = acc + cross(alpha, rc) + cross(omega, cross(omega, rc))
     force = bt.masses[:, None] * acc_c
     rot_t = rot.transpose(-1, -2)
-    w_loc = (rot_t @ omega[..., None])[..., 0]
-    a_loc = (rot_t @ alpha[..., None])[..., 0]
+    w_loc = mv(rot_t, omega)
+    a_loc = mv(rot_t, alpha)
     inertia = bt.inertias
-    n_loc = (inertia @ a_loc[..., None])[..., 0] + torch.linalg.cross(w_loc, (inertia @ w_loc[..., None])[..., 0])
-    moment = (rot @ n_loc[..., None])[..., 0] + torch.linalg.cross(pos + rc, force)
+    n_loc = mv(inertia, a_loc) + cross(w_loc, mv(inertia, w_loc))
+    moment = mv(rot, n_loc) + cross(pos + rc, force)
 
     f_ext, m_ext = _external_dense(body, external, q, q[..., 0:3])
     if f_ext is not None:
@@ -166,7 +167,7 @@ def inverse_dynamics(
 
     # --- inward pass as subtree sums; moments about each joint centre.
     f_sub = torch.einsum("ji,...jk->...ik", anc, force)
-    m_sub = torch.einsum("ji,...jk->...ik", anc, moment) - torch.linalg.cross(pos, f_sub)
+    m_sub = torch.einsum("ji,...jk->...ik", anc, moment) - cross(pos, f_sub)
     tau_slots = (s * m_sub[..., None, :]).sum(-1)  # (..., 18, 3)
     flat = tau_slots.reshape(tau_slots.shape[:-2] + (-1,))
     return torch.cat([f_sub[..., 0, :], flat[..., _FLAT.to(q.device)]], dim=-1)

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .model import JOINT_DOF_SLOTS, Body, BodyTensors
-from .rotations import rotation_about_axis
+from ._ops import mm, mv
+from .model import JOINT_DOF_SLOTS, JOINT_EULER_DOFS, Body, BodyTensors
+from .rotations import euler_zxy_to_matrix
 from .skeleton import N_SEGMENTS, PARENTS
 
 __all__ = ["FKResult", "forward_kinematics"]
@@ -32,6 +33,7 @@ def _depth_levels() -> list[np.ndarray]:
 _LEVELS = _depth_levels()
 _PARENT_INDEX = np.array([max(p, 0) for p in PARENTS])
 _SLOT_INDEX = np.where(JOINT_DOF_SLOTS < 0, 47, JOINT_DOF_SLOTS)  # 47 -> a zero column
+_EULER_INDEX = np.where(JOINT_EULER_DOFS < 0, 47, JOINT_EULER_DOFS)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,12 @@ class FKResult:
         return self.origins
 
 
+def gather_euler(x: torch.Tensor) -> torch.Tensor:
+    """Rotational DoF values ``(..., 47)`` as each joint's Z, X, Y Euler angles ``(..., 18, 3)`` (0 if absent)."""
+    padded = torch.cat([x, torch.zeros_like(x[..., :1])], dim=-1)
+    return padded[..., torch.as_tensor(_EULER_INDEX, device=x.device)]
+
+
 def gather_slots(x: torch.Tensor) -> torch.Tensor:
     """Rotational DoF values ``(..., 47)`` arranged as joint slots ``(..., 18, 3)`` (0 if unused)."""
     padded = torch.cat([x, torch.zeros_like(x[..., :1])], dim=-1)
@@ -69,18 +77,30 @@ def gather_slots(x: torch.Tensor) -> torch.Tensor:
 def joint_rotations(bt: BodyTensors, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Each joint's rotation ``J`` (..., 18, 3, 3) and its DoF axes in the parent frame (..., 18, 3, 3).
 
-    ``J = A0 @ A1 @ A2`` for the joint's Z, X, Y slots; the axis of slot ``k`` is carried by
-    the rotations before it: ``u_k = A0 ... A(k-1) e_k``.
+    Every joint's DoF are a subset of Z, X, Y in that order, each about a signed axis, so
+    ``J`` is the intrinsic ZXY Euler matrix of the signed angles (0 for absent axes):
+    ``Rot(-e, t) = Rot(e, -t)``. Row ``k`` of the axes is slot ``k``'s axis carried by the
+    rotations before it, ``u_k = A0 ... A(k-1) e_k`` (rows of zeros for unused slots).
+    Closed forms, not Rodrigues products: tiny batched 3x3 matmuls are slow on CPU.
     """
-    theta = gather_slots(q)
-    a = rotation_about_axis(bt.axes, theta)  # (..., 18, 3 slots, 3, 3)
-    a0, a1, a2 = a.unbind(-3)
-    a01 = a0 @ a1
-    e = bt.axes
-    u1 = (a0 @ e[:, 1, :, None])[..., 0]
-    u2 = (a01 @ e[:, 2, :, None])[..., 0]
-    u = torch.stack([e[:, 0].expand_as(u1), u1, u2], dim=-2)
-    return a01 @ a2, u
+    ang = gather_euler(q) * bt.euler_signs  # (..., 18, 3) signed z, x, y angles
+    j = euler_zxy_to_matrix(ang)
+    ca, sa = torch.cos(ang[..., 0]), torch.sin(ang[..., 0])
+    cb, sb = torch.cos(ang[..., 1]), torch.sin(ang[..., 1])
+    zero, one = torch.zeros_like(ca), torch.ones_like(ca)
+    uz = torch.stack([zero, zero, one], -1)
+    ux = torch.stack([ca, sa, zero], -1)  # Rz e_x
+    uy = torch.stack([-sa * cb, ca * cb, sb], -1)  # Rz Rx e_y
+    euler_axes = torch.stack([uz, ux, uy], -2) * bt.euler_signs[..., None]  # (..., 18, 3 euler, 3)
+    u = _slots_from_euler(bt, euler_axes)
+    return j, u
+
+
+def _slots_from_euler(bt: BodyTensors, euler_axes: torch.Tensor) -> torch.Tensor:
+    # Joint slot k of segment i holds Euler axis slot_euler[i, k] (or nothing: zero row).
+    idx = bt.slot_euler.clamp(min=0)  # (18, 3)
+    picked = torch.gather(euler_axes, -2, idx[..., None].expand(euler_axes.shape[:-3] + (18, 3, 3)))
+    return picked * (bt.slot_euler >= 0)[..., None].to(picked.dtype)
 
 
 def segment_rotations(j: torch.Tensor) -> torch.Tensor:
@@ -89,7 +109,7 @@ def segment_rotations(j: torch.Tensor) -> torch.Tensor:
     rots[0] = j[..., 0, :, :]
     for level in _LEVELS[1:]:
         parent = torch.stack([rots[PARENTS[i]] for i in level], dim=-3)
-        child = parent @ j[..., torch.as_tensor(level, device=j.device), :, :]
+        child = mm(parent, j[..., torch.as_tensor(level, device=j.device), :, :])
         for k, i in enumerate(level):
             rots[i] = child[..., k, :, :]
     return torch.stack(rots, dim=-3)  # type: ignore[arg-type]
@@ -123,10 +143,10 @@ def parent_rotations(rot: torch.Tensor) -> torch.Tensor:
 
 
 def _origins(bt: BodyTensors, q: torch.Tensor, rot: torch.Tensor) -> torch.Tensor:
-    d = (parent_rotations(rot) @ bt.offsets[:, :, None])[..., 0]  # world offsets; root's is 0
+    d = mv(parent_rotations(rot), bt.offsets)  # world offsets; root's is 0
     return q[..., None, 0:3] + torch.einsum("ij,...jk->...ik", bt.ancestors, d)
 
 
 def _landmarks(bt: BodyTensors, rot: torch.Tensor, origins: torch.Tensor) -> torch.Tensor:
     seg = bt.landmark_segments
-    return origins[..., seg, :] + (rot[..., seg, :, :] @ bt.landmark_points[:, :, None])[..., 0]
+    return origins[..., seg, :] + mv(rot[..., seg, :, :], bt.landmark_points)

@@ -42,6 +42,8 @@ class BodyTensors:
     landmark_segments: torch.Tensor  # (L,) long
     dof_lower: torch.Tensor  # (47,)
     dof_upper: torch.Tensor  # (47,)
+    euler_signs: torch.Tensor  # (18, 3) sign of each joint's Z, X, Y axis
+    slot_euler: torch.Tensor  # (18, 3) long: Euler axis of each joint slot, -1 if unused
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,6 +74,7 @@ class Body:
     coms: np.ndarray
     inertias: np.ndarray
     landmarks: MappingProxyType  # name -> (segment index, (3,) local position)
+    corrected_inertias: tuple[str, ...] = ()  # segments whose published tensor was made physical
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     segment_names: tuple[str, ...] = SEGMENTS
@@ -146,11 +149,14 @@ class Body:
         masses = np.zeros(N_SEGMENTS)
         coms = np.zeros((N_SEGMENTS, 3))
         inertias = np.zeros((N_SEGMENTS, 3, 3))
+        corrected: list[str] = []
 
         def put(i: int, row: anth.DumasSegment, length: float, origin_shift=(0.0, 0.0, 0.0), left=False, mass_pct=None):
             m = (row.mass_pct if mass_pct is None else mass_pct) / 100.0 * mass
             c = np.asarray(row.com_pct) / 100.0 * length + np.asarray(origin_shift)
-            inertia = anth.inertia_from_radii(m, length, row.radii_pct)
+            inertia, changed = anth.make_physical(anth.inertia_from_radii(m, length, row.radii_pct))
+            if changed:
+                corrected.append(SEGMENTS[i])
             if left:
                 c, inertia = anth.mirror_left(c, inertia)
             masses[i], coms[i], inertias[i] = m, c, inertia
@@ -208,6 +214,7 @@ class Body:
             coms=coms,
             inertias=inertias,
             landmarks=MappingProxyType(lms),
+            corrected_inertias=tuple(corrected),
         )
 
     # ----------------------------------------------------------------- derived data
@@ -336,6 +343,8 @@ class Body:
             landmark_segments=t(lm_seg, torch.long),
             dof_lower=t(self.dof_lower),
             dof_upper=t(self.dof_upper),
+            euler_signs=t(JOINT_EULER_SIGNS),
+            slot_euler=t(JOINT_SLOT_EULER, torch.long),
         )
         self._cache[key] = out
         return out
@@ -372,3 +381,27 @@ def _joint_dof_slots() -> np.ndarray:
 
 
 JOINT_DOF_SLOTS = _joint_dof_slots()
+
+
+def _joint_euler() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per segment: DoF index of its Z, X, Y Euler angle (-1 if absent), the axis signs, and
+    for each joint slot which Euler axis it is (-1 if unused)."""
+    dofs = -np.ones((N_SEGMENTS, 3), dtype=np.int64)
+    signs = np.ones((N_SEGMENTS, 3))
+    slot_euler = -np.ones((N_SEGMENTS, 3), dtype=np.int64)
+    k = 0
+    for joint in JOINTS:
+        h = 0
+        for d in joint.dofs:
+            if d.kind == "hinge":
+                e = int(np.argmax(np.abs(d.axis)))  # 0 = x, 1 = y, 2 = z
+                slot = {2: 0, 0: 1, 1: 2}[e]  # Euler order Z, X, Y
+                dofs[joint.segment, slot] = k
+                signs[joint.segment, slot] = float(np.sign(d.axis[e]))
+                slot_euler[joint.segment, h] = slot
+                h += 1
+            k += 1
+    return dofs, signs, slot_euler
+
+
+JOINT_EULER_DOFS, JOINT_EULER_SIGNS, JOINT_SLOT_EULER = _joint_euler()

@@ -1,0 +1,3 @@
+from musclepose.cli import main
+
+main()

@@ -1,0 +1,52 @@
+"""The ``musclepose`` command line: one Typer application, thin (parse, call, print).
+
+Errors in user input (files, units, arguments) print one line naming the file, field and
+frame and exit with code 2; every file is written atomically; ``--json`` prints
+machine-readable results.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from .. import __version__
+from ._common import console, fail
+from .body import body_app
+from .demo import demo
+
+app = typer.Typer(
+    name="musclepose",
+    help="Physics, understanding and language for recordings of human exercise.\n\nExample: musclepose demo --json",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"musclepose {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """MusclePose command line."""
+
+
+app.command(help="Run the main job on built-in defaults and print the results.")(demo)
+app.add_typer(body_app, name="body")
+
+
+def main() -> None:
+    """Entry point: run the app, turning input errors into a one-line message and exit code 2."""
+    try:
+        app()
+    except (ValueError, KeyError, FileNotFoundError) as err:
+        fail(str(err))
+    except KeyboardInterrupt:
+        sys.exit(130)

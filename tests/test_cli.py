@@ -1,0 +1,42 @@
+"""The command line: version, body export (loads in MuJoCo), demo, errors exit 2."""
+
+import json
+import subprocess
+import sys
+
+import mujoco
+
+CLI = [sys.executable, "-m", "musclepose"]
+
+
+def run(*args):
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_version():
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.startswith("musclepose ")
+
+
+def test_export_mjcf_loads_in_mujoco(tmp_path):
+    out = tmp_path / "body.xml"
+    r = run("body", "export-mjcf", "--height", "1.80", "--mass", "82", "--sex", "female", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    m = mujoco.MjModel.from_xml_path(str(out))
+    assert m.nq == 47 and abs(mujoco.mj_getTotalmass(m) - 82.0) < 1e-6
+    assert not list(tmp_path.glob("*.tmp*"))  # nothing half-written left behind
+
+
+def test_demo_json_reports_plausible_squat_moments():
+    r = run("demo", "--json")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)["squat"]
+    peaks = res["peak_moments_nm_per_kg"]
+    # Bodyweight squats: knee and hip extensor moments of roughly 0.5-1.5 N m/kg.
+    assert 0.4 < peaks["knee extension R"] < 1.6 and 0.4 < peaks["hip extension R"] < 1.6
+    assert res["max_root_residual_n"] < 1e-6 and res["double_support_valid"]
+
+
+def test_bad_argument_exits_2_with_message():
+    r = run("body", "table", "--sex", "alien")
+    assert r.returncode == 2 and "sex must be one of" in r.stderr
