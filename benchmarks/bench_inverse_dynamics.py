@@ -55,6 +55,8 @@ def peers(body: Body):
     path = Path(tempfile.mkdtemp()) / "body.xml"
     path.write_text(body.to_mjcf())
     m = mujoco.MjModel.from_xml_path(str(path))
+    # Free dynamics, as Pinocchio and MusclePose compute it: no joint-limit or contact forces.
+    m.opt.disableflags |= mujoco.mjtDisableBit.mjDSBL_CONSTRAINT
     d = mujoco.MjData(m)
     try:
         import pinocchio as pin
@@ -181,7 +183,9 @@ def main() -> None:
         "",
         "## Inverse dynamics (47-DoF body, RNEA)",
         "",
-        f"Agreement on 20 random states, max |difference| / max |tau|: {', '.join(f'{k} {v:.1e}' for k, v in agree.items())}.",
+        "Agreement on 20 random states, max |difference| / max |tau|: "
+        + ", ".join(f"{k} {v:.1e}" for k, v in agree.items())
+        + ".",
         "MuJoCo and Pinocchio are called frame by frame from Python on the same exported MJCF; "
         "MusclePose runs the whole batch at once.",
         "",

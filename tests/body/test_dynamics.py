@@ -115,3 +115,24 @@ def test_cuda_matches_cpu(body):
     cpu = inverse_dynamics(body, q, qd, qdd)
     gpu = inverse_dynamics(body, q.cuda(), qd.cuda(), qdd.cuda()).cpu()
     np.testing.assert_allclose(gpu.numpy(), cpu.numpy(), rtol=1e-10, atol=1e-9)
+
+
+def test_chunked_batches_match_one_chunk(body, monkeypatch):
+    # Large CPU batches run in chunks of frames (musclepose.body._rnea._CHUNK); splitting must
+    # change nothing, with external wrenches too, and gradients must flow through every chunk.
+    from musclepose.body import _rnea
+
+    q, qd, qdd = (torch.tensor(x) for x in random_states(body, 11, seed=11))
+    rng = np.random.default_rng(12)
+    ext = [ExternalWrench("foot_l", torch.tensor(rng.normal(0, 300, (11, 3))), torch.tensor(rng.normal(0, 1, (11, 3))))]
+    whole = inverse_dynamics(body, q, qd, qdd, external=ext)
+    monkeypatch.setattr(_rnea, "_CHUNK", 4)
+    chunked = inverse_dynamics(body, q, qd, qdd, external=ext)
+    np.testing.assert_allclose(chunked.numpy(), whole.numpy(), rtol=1e-12, atol=1e-9)
+    args = tuple(x[:6].clone().requires_grad_(True) for x in (q, qd, qdd))
+    assert torch.autograd.gradcheck(lambda a, b, c: inverse_dynamics(body, a, b, c), args)
+
+
+def test_empty_batch(body):
+    z = torch.zeros(0, 47, dtype=torch.float64)
+    assert inverse_dynamics(body, z, z, z).shape == (0, 47)

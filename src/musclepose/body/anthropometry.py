@@ -20,8 +20,9 @@ Three segments of our skeleton are not in Dumas' table, and are derived from it:
   thorax part (the clavicle and scapula weigh about 0.5 % of body mass, Clarys & Marfell-
   Jones 1986); its inertia is that of a slender rod along Z.
 Tensors that violate the triangle inequality of principal moments are corrected with
-:func:`make_physical` (this affects Dumas' female torso). Segment masses are finally renormalised so that they sum to exactly the body mass (Dumas'
-male percentages sum to 100.2 %).
+:func:`make_physical` (this affects Dumas' female torso). Segment masses are finally
+renormalised so that they sum to exactly the body mass (Dumas' male percentages sum to
+100.2 %).
 
 Segment lengths for ``Body.standard`` are stature fractions from Winter, *Biomechanics and
 Motor Control of Human Movement*, 4th ed. (2009), Fig. 4.1 (after Drillis & Contini 1966),

@@ -115,7 +115,9 @@ def _arm(side: str) -> tuple[tuple[Dof, ...], ...]:
     )
     elbow = (
         _h(f"elbow_flexion_{side}", _Z, -5, 150, "AAOS: flexion 150, hyperextension 5"),
-        _h(f"elbow_pronation_{side}", s(_Y), -80, 80, "AAOS: pronation 80, supination 80"),
+        # Zero is the anatomical position (palm forward = fully supinated), so the AAOS
+        # 80 + 80 degrees measured from thumb-up span 0..160 here.
+        _h(f"elbow_pronation_{side}", s(_Y), -5, 165, "AAOS: pronation 80, supination 80 (from thumb-up)"),
     )
     wrist = (
         _h(f"wrist_flexion_{side}", _Z, -70, 80, "AAOS: flexion 80, extension 70"),
@@ -131,15 +133,23 @@ def _leg(side: str) -> tuple[tuple[Dof, ...], ...]:
         return tuple(m * c for c in a)
 
     hip = (
-        _h(f"hip_flexion_{side}", _Z, -30, 120, "AAOS: flexion 120, extension 30"),
+        _h(f"hip_flexion_{side}", _Z, -30, 130, "AAOS: flexion 120 active (130 passive, knee flexed), extension 30"),
         _h(f"hip_adduction_{side}", s(_X), -45, 30, "AAOS: abduction 45, adduction 30"),
         _h(f"hip_rotation_{side}", s(_Y), -45, 45, "AAOS: internal 45, external 45"),
     )
     knee = (_h(f"knee_flexion_{side}", _neg(_Z), -10, 150, "AAOS: flexion 135-150, hyperextension 10"),)
     ankle = (
-        _h(f"ankle_dorsiflexion_{side}", _Z, -50, 20, "AAOS: dorsiflexion 20, plantarflexion 50"),
+        _h(
+            f"ankle_dorsiflexion_{side}",
+            _Z,
+            -50,
+            45,
+            "AAOS: plantarflexion 50; weight-bearing dorsiflexion up to 45 (Bennell et al. 1998)",
+        ),  # fmt: skip
         _h(f"ankle_inversion_{side}", s(_X), -15, 35, "AAOS: inversion 35, eversion 15"),
-        _h(f"ankle_adduction_{side}", s(_Y), -10, 20, "AAOS forefoot: adduction 20, abduction 10"),
+        # The 1-DoF knee has no axial rotation, so this DoF also carries the tibia's: ~30
+        # degrees each way at 90 degrees of knee flexion (Kapandji, The Physiology of the Joints).
+        _h(f"ankle_adduction_{side}", s(_Y), -30, 30, "AAOS forefoot 20/10 plus tibial rotation 30/30 (Kapandji)"),
     )
     return hip, knee, ankle
 

@@ -1,0 +1,151 @@
+"""Exercise analysis of a Motion: repetitions with depth, tempo and phases, wave features, grade.
+
+:func:`analyze_motion` is what ``musclepose analyze`` prints: it computes the seven channels
+(:mod:`.channels`), segments repetitions on the exercise's primary channel
+(:mod:`.reps`, :mod:`.exercises`), splits them into phases (:mod:`.phases`) and adds the
+wave features (:mod:`.waves`). Per repetition it reports depth as the peak knee flexion
+(deg, mean of left and right) and the lowest hip height (m above the floor) between the
+repetition's start and end. :meth:`Analysis.to_dict` is JSON-ready (times in s).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .exercises import normalise_exercise
+from .phases import PhaseSpan, Tempo
+from .waves import WaveFeatures, jsonable, run_analysis
+
+if TYPE_CHECKING:
+    from ..motion.core import Motion
+
+__all__ = ["Analysis", "RepSummary", "analyze_motion"]
+
+
+@dataclass(frozen=True)
+class RepSummary:
+    """One repetition.
+
+    Attributes
+    ----------
+    index : int
+        0-based.
+    start, extreme, end : int
+        Frames (the extreme is the bottom of a squat).
+    depth_knee_flexion_deg : float
+        Peak knee flexion (mean of left and right) within the repetition.
+    min_hip_height_m : float
+        Lowest hip-midpoint height within the repetition.
+    tempo : Tempo
+    phases : list of PhaseSpan
+    """
+
+    index: int
+    start: int
+    extreme: int
+    end: int
+    depth_knee_flexion_deg: float
+    min_hip_height_m: float
+    tempo: Tempo
+    phases: list[PhaseSpan]
+
+    def to_dict(self, fps: float) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "start_s": self.start / fps,
+            "extreme_s": self.extreme / fps,
+            "end_s": self.end / fps,
+            "duration_s": (self.end - self.start) / fps,
+            "depth_knee_flexion_deg": self.depth_knee_flexion_deg,
+            "min_hip_height_m": self.min_hip_height_m,
+            "tempo": self.tempo.to_dict(),
+            "phases": [{"type": p.name, "start_s": p.start / fps, "duration_s": p.duration(fps)} for p in self.phases],
+        }
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The analysis of one exercise recording (see :func:`analyze_motion`)."""
+
+    exercise: str | None
+    fps: float
+    duration_s: float
+    primary: str
+    reps: list[RepSummary]
+    tempo: Tempo | None
+    wave_features: WaveFeatures
+
+    @property
+    def n_reps(self) -> int:
+        return len(self.reps)
+
+    @property
+    def grade(self) -> str:
+        return self.wave_features.grade
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (NaN as ``None``)."""
+        return jsonable(
+            {
+                "exercise": self.exercise,
+                "fps": self.fps,
+                "duration_s": self.duration_s,
+                "primary": self.primary,
+                "n_reps": self.n_reps,
+                "grade": self.grade,
+                "tempo": self.tempo.to_dict() if self.tempo else None,
+                "reps": [r.to_dict(self.fps) for r in self.reps],
+                "wave_features": self.wave_features.to_dict(),
+            }
+        )
+
+
+def analyze_motion(motion: Motion, exercise: str | None = None, primary: str | None = None) -> Analysis:
+    """Analyse an exercise recording.
+
+    Parameters
+    ----------
+    motion
+        The recording on the standard body.
+    exercise
+        Exercise name (``"squat"``, ``"overhead_press"``, ... see :mod:`.exercises`); ``None``
+        chooses the primary channel automatically and infers the eccentric direction from
+        the hip and hand heights.
+    primary
+        Force the primary channel by name.
+
+    Returns
+    -------
+    Analysis
+    """
+    run = run_analysis(motion, exercise=exercise, primary=primary)
+    fps = float(motion.fps)
+    knee = run.channels["knee_angle_trajectory"]
+    hip = run.channels["legs_trajectory"]
+    reps = []
+    for k, (s, p, e) in enumerate(run.segmenter.reps_):
+        window = slice(s, e + 1)
+        reps.append(
+            RepSummary(
+                index=k,
+                start=s,
+                extreme=p,
+                end=e,
+                depth_knee_flexion_deg=float(np.max(knee[window])),
+                min_hip_height_m=float(np.min(hip[window])),
+                tempo=run.phases.tempo_[k],
+                phases=run.phases.rep_spans_[k],
+            )
+        )
+    return Analysis(
+        exercise=normalise_exercise(exercise) if exercise else None,
+        fps=fps,
+        duration_s=float(motion.duration),
+        primary=run.features.channel,
+        reps=reps,
+        tempo=Tempo.median(run.phases.tempo_),
+        wave_features=run.features,
+    )
