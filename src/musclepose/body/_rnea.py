@@ -33,7 +33,7 @@ from .skeleton import N_SEGMENTS, PARENTS
 __all__ = ["rnea_soa"]
 
 # Frames per chunk on CPU: the ~40 live (segments, chunk) blocks of one tree level then fit in L2/L3.
-_CHUNK = 4096
+_CHUNK = 16384
 _S = N_SEGMENTS
 
 
