@@ -129,8 +129,9 @@ def test_chunked_batches_match_one_chunk(body, monkeypatch):
     monkeypatch.setattr(_rnea, "_CHUNK", 4)
     chunked = inverse_dynamics(body, q, qd, qdd, external=ext)
     np.testing.assert_allclose(chunked.numpy(), whole.numpy(), rtol=1e-12, atol=1e-9)
-    args = tuple(x[:6].clone().requires_grad_(True) for x in (q, qd, qdd))
-    assert torch.autograd.gradcheck(lambda a, b, c: inverse_dynamics(body, a, b, c), args)
+    monkeypatch.setattr(_rnea, "_CHUNK", 2)  # 3 frames -> two chunks; gradcheck w.r.t. q only (fast)
+    q3 = q[:3].clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda a: inverse_dynamics(body, a, qd[:3], qdd[:3]), (q3,))
 
 
 def test_empty_batch(body):
