@@ -35,6 +35,9 @@ def test_demo_json_reports_plausible_squat_moments():
     # Bodyweight squats: knee and hip extensor moments of roughly 0.5-1.5 N m/kg.
     assert 0.4 < peaks["knee extension R"] < 1.6 and 0.4 < peaks["hip extension R"] < 1.6
     assert res["max_root_residual_n"] < 1e-6 and res["double_support_valid"]
+    # The generated squat is analysed like a recording: 3 reps to the generated depth.
+    assert res["analysis"]["n_reps"] == 3
+    assert all(abs(r["depth_knee_flexion_deg"] - 100.0) < 1.0 for r in res["analysis"]["reps"])
 
 
 def test_bad_argument_exits_2_with_message():

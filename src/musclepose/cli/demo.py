@@ -1,8 +1,9 @@
 """``musclepose demo``: the best real thing the project does on built-in defaults.
 
 Now: build a standard body, print its segment table, generate a bodyweight squat with the
-feet planted, estimate the ground reaction forces that cancel the root residual, and run
-inverse dynamics; print the peak hip, knee and ankle moments in N m/kg.
+feet planted, estimate the ground reaction forces that cancel the root residual, run
+inverse dynamics (peak hip, knee and ankle moments in N m/kg), and analyse the motion the
+way a recording is analysed (reps, depth, tempo, grade).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ MOMENTS = (
 
 
 def squat_kinetics(body: Body, reps: int, depth: float) -> dict:
+    from ..signals import analyze_motion
+
     motion = squat_motion(body, reps=reps, depth_deg=depth)
     t0 = time.perf_counter()
     qd, qdd = motion.velocities()
@@ -50,6 +53,7 @@ def squat_kinetics(body: Body, reps: int, depth: float) -> dict:
         "max_root_residual_n": float(tau[:, :3].abs().max()),
         "double_support_valid": bool(ok.all()),
         "physics_ms": 1000 * elapsed,
+        "analysis": analyze_motion(motion, exercise="squat").to_dict(),
     }
 
 
@@ -74,6 +78,12 @@ def demo(
     for k, v in result["peak_moments_nm_per_kg"].items():
         t.add_row(k, f"{v:.2f}")
     console.print(t)
+    a = result["analysis"]
+    depths = ", ".join(f"{r['depth_knee_flexion_deg']:.0f}" for r in a["reps"])
+    console.print(
+        f"analysis: {a['n_reps']} reps detected (depth {depths} deg knee flexion), "
+        f"tempo {a['tempo']['notation']} (eccentric-bottom-concentric-lockout, s), grade {a['grade']}"
+    )
     lo, hi = result["vertical_grf_bw"]
     console.print(
         f"vertical GRF {lo:.2f}-{hi:.2f} body weights, root residual after GRF "
