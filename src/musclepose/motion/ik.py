@@ -1,22 +1,22 @@
 """Inverse kinematics: markers or 3D keypoints -> ``q``, and body scaling from a static trial.
 
 Both problems are weighted least squares on the body's forward kinematics, solved for all
-frames at once in torch (float64) with L-BFGS (Nocedal & Wright 2006, ch. 7) and a strong
-Wolfe line search:
+frames at once in torch (float64):
 
 - **Tracking** (:func:`solve_ik`): minimise over ``q (T, 47)``
   ``sum_t sum_m w_m |x_m(q_t) - y_tm|^2`` (missing samples masked)
-  ``+ lambda_acc * sum_t |q_(t+1) - 2 q_t + q_(t-1)|^2 / dt^4 * dt^4_ref`` (temporal smoothness)
+  ``+ lambda_s * sum_t |q_t - (q_(t-1) + q_(t+1)) / 2|^2`` (temporal smoothness)
   ``+ lambda_lim * sum |violation of the range of motion|^2``
   ``+ lambda_prior * sum_k p_k q_k^2`` on DoF no marker observes (e.g. the neck without
-  head markers), so that the solution is unique. The root pose is initialised per frame
-  from the markers on the pelvis (Kabsch 1976), and each limb segment with three or more
-  markers is initialised the same way, so that large joint angles (a deep squat) start
-  near the answer.
+  head markers), so that the solution is unique, by batched Levenberg-Marquardt (Marquardt
+  1963) with the analytic marker Jacobian. The root pose is initialised per frame from the
+  markers on the pelvis (Kabsch 1976), and each limb segment with three or more markers is
+  initialised the same way, so that large joint angles (a deep squat) start near the answer.
 - **Scaling** (:func:`scale_to_static`): minimise the same marker error over one static
   pose and per-group scale factors (pelvis, trunk, upper arm, forearm, thigh, shank, foot;
   left and right share one factor) that stretch the segments' joint offsets and the
-  markers' local positions together, as OpenSim's scale tool does with marker pairs.
+  markers' local positions together, as OpenSim's scale tool does with marker pairs; one
+  pose, so L-BFGS (Nocedal & Wright 2006, ch. 7) with a strong Wolfe line search suffices.
 
 Where markers are ``(segment, local position)`` pairs: a :class:`MarkerSet`. They come
 from an OpenSim model (:mod:`musclepose.io.osim_model`), from the body's own virtual
@@ -255,6 +255,7 @@ def solve_ik(
     fps: float,
     limit_weight: float = 1e-2,
     prior_weight: float = 1e-2,
+    smoothness: float = 1e-4,
     iterations: int = 30,
     q0: np.ndarray | None = None,
     metadata: dict | None = None,
@@ -274,6 +275,10 @@ def solve_ik(
         Weight (per rad) of range-of-motion violations relative to marker error (per m).
     prior_weight
         Pull toward zero of DoF that no marker observes (and a weak one on the spine).
+    smoothness
+        Weight of each frame's deviation from the mean of its two neighbours (per rad^2 or
+        m^2, against marker errors in m^2): temporal smoothness that does not bias
+        constant-velocity motion.
     iterations
         Levenberg-Marquardt iterations (batched over frames).
 
@@ -297,7 +302,7 @@ def solve_ik(
         raise ValueError("no frames to solve")
     mask = np.isfinite(y).all(-1)
     q_init = _initial_q(body, ms, y) if q0 is None else np.asarray(q0, dtype=np.float64)
-    q = _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, iterations)
+    q = _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, iterations, smoothness)
     with torch.no_grad():
         x = marker_positions(body, q, ms).numpy()
     err = np.where(mask, np.linalg.norm(x - np.nan_to_num(y), axis=-1), np.nan)
@@ -326,18 +331,22 @@ def _marker_jacobian_setup(body: Body, ms: MarkerSet):
     return torch.tensor(seg_of), torch.tensor(flat), torch.tensor(moves)
 
 
-def _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, iterations):
+def _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, iterations, smoothness=0.0):
     """Batched Levenberg-Marquardt with the analytic marker Jacobian.
 
     For a hinge with world axis ``s`` at joint centre ``o``, a marker ``x`` beyond it moves
     as ``dx/dq = s x (x - o)``; root translations move every marker by the unit vectors.
+    Temporal smoothness couples neighbouring frames through the residual
+    ``sqrt(smoothness) * (q_t - (q_(t-1) + q_(t+1)) / 2)``; each iteration holds the
+    neighbours at their current values (block Jacobi), which converges because every frame's
+    own markers dominate its Hessian.
     """
     from ..body.kinematics import joint_rotations, parent_rotations, segment_rotations
 
     lo = torch.tensor(np.where(np.isfinite(body.dof_lower), body.dof_lower, -1e9))
     hi = torch.tensor(np.where(np.isfinite(body.dof_upper), body.dof_upper, 1e9))
     prior = torch.tensor(np.sqrt(prior_weight * _unobserved_dofs(body, ms)))
-    w = torch.tensor(np.sqrt(ms.weights))[None, :, None] * torch.tensor(mask, dtype=torch.float64)[..., None]
+    w_all = torch.tensor(np.sqrt(ms.weights))[None, :, None] * torch.tensor(mask, dtype=torch.float64)[..., None]
     # The spine is two joints in series standing for ~20 vertebral levels; its cited ranges
     # are regional sums, so they are a weak prior there and a firm one on the limbs.
     soft = np.array([SPINE_LIMIT_SCALE if n.startswith(("lumbar_", "thoracic_")) else 1.0 for n in body.dof_names])
@@ -346,10 +355,30 @@ def _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, 
     bt = body.tensors(torch.float64)
     local = torch.tensor(ms.local)
     segs = torch.as_tensor(ms.segments)
-    y_t = torch.tensor(np.where(mask[..., None], y, 0.0))
+    y_all = torch.tensor(np.where(mask[..., None], y, 0.0))
     t, n = q_init.shape[0], body.n_dof
 
-    def evaluate(q, with_jacobian: bool):
+    def evaluate_rows(q, idx):
+        return evaluate(q, False, idx, rows_given=True)[0]
+
+    sqrt_s = float(np.sqrt(smoothness))
+    nbr = torch.zeros(t, n, dtype=torch.float64)
+
+    def neighbours(q):
+        if t < 2:
+            return q.clone()
+        out = torch.empty_like(q)
+        out[1:-1] = 0.5 * (q[:-2] + q[2:])
+        out[0], out[-1] = q[1], q[-2]
+        return out
+
+    def evaluate(q, with_jacobian: bool, idx=None, rows_given: bool = False):
+        # q holds all frames (or, with rows_given, only the frames idx); idx selects frames.
+        if idx is not None and not rows_given:
+            q = q[idx]
+        y_t, w = (y_all, w_all) if idx is None else (y_all[idx], w_all[idx])
+        ref = nbr if idx is None else nbr[idx]
+        t = q.shape[0]
         jrot, u_par = joint_rotations(bt, q)
         rot = segment_rotations(jrot)
         rpar = parent_rotations(rot)
@@ -358,7 +387,7 @@ def _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, 
         x = org[:, segs] + (rot[:, segs] @ local[..., None])[..., 0]
         r_m = ((x - y_t) * w).reshape(t, -1)
         over = torch.relu(q - hi) - torch.relu(lo - q)
-        r = torch.cat([r_m, sqrt_lim * over, prior * q], dim=-1)
+        r = torch.cat([r_m, sqrt_lim * over, prior * q, sqrt_s * (q - ref)], dim=-1)
         if not with_jacobian:
             return r, None
         axes = (u_par @ rpar.transpose(-1, -2)).reshape(t, -1, 3)[:, flat]  # (T, 44, 3) world axes
@@ -367,22 +396,34 @@ def _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, 
         jt = torch.eye(3, dtype=q.dtype).expand(t, x.shape[1], 3, 3)  # d x / d root translation
         jm = torch.cat([jt, jr.transpose(-1, -2)], dim=-1) * w[..., None]  # (T, M, 3, 47)
         active = ((q > hi) | (q < lo)).to(q.dtype) * sqrt_lim
-        jac = torch.cat([jm.reshape(t, -1, n), torch.diag_embed(active), torch.diag_embed(prior.expand(t, n))], dim=1)
+        diag = [active, prior.expand(t, n), torch.full((t, n), sqrt_s, dtype=q.dtype)]
+        jac = torch.cat([jm.reshape(t, -1, n), *(torch.diag_embed(d) for d in diag)], dim=1)
         return r, jac
 
     q = torch.tensor(q_init)
     eye = torch.eye(n, dtype=torch.float64)
     lam = torch.full((t,), 1e-3, dtype=torch.float64)
+    active = torch.ones(t, dtype=torch.bool)
     for _ in range(iterations):
-        r, jac = evaluate(q, True)
+        if smoothness > 0:
+            nbr = neighbours(q)
+        idx = torch.nonzero(active)[:, 0]
+        if len(idx) == 0:
+            break
+        r, jac = evaluate(q, True, idx)
         jt = jac.transpose(-1, -2)
         jtj = jt @ jac
         g = (jt @ r[..., None])[..., 0]
-        damp = lam[:, None, None] * (torch.diagonal(jtj, dim1=-2, dim2=-1)[..., None] * eye + 1e-9 * eye)
-        cand = q + torch.linalg.solve(jtj + damp, -g[..., None])[..., 0]
-        better = evaluate(cand, False)[0].square().sum(-1) < r.square().sum(-1)
-        q = torch.where(better[:, None], cand, q)
-        lam = torch.where(better, lam * 0.3, lam * 10.0).clamp(1e-9, 1e6)
+        damp = lam[idx, None, None] * (torch.diagonal(jtj, dim1=-2, dim2=-1)[..., None] * eye + 1e-9 * eye)
+        cand = q[idx] + torch.linalg.solve(jtj + damp, -g[..., None])[..., 0]
+        old, new = r.square().sum(-1), evaluate_rows(cand, idx).square().sum(-1)
+        better = new < old
+        q[idx] = torch.where(better[:, None], cand, q[idx])
+        lam[idx] = torch.where(better, lam[idx] * 0.3, lam[idx] * 10.0).clamp(1e-9, 1e6)
+        # A frame is done when a successful step gains less than 1e-7 of its cost (or the
+        # damping has grown so large that no step helps).
+        done = (better & (old - new < 1e-7 * old + 1e-16)) | (lam[idx] >= 1e6)
+        active[idx[done]] = False
     return q
 
 
