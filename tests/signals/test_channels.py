@@ -88,3 +88,11 @@ def test_clip_dict_and_array_forms(body):
     assert fps == 10.0
     with pytest.raises(KeyError, match="core_"):
         channels_from_clip({k: v for k, v in clip.items() if k != "core_"})
+
+
+def test_channel_names_match_the_clip_schema():
+    # signals and io are sibling layers that cannot import each other; they must agree.
+    from musclepose.io.clip import CLIP_CHANNELS
+    from musclepose.signals import CHANNEL_NAMES
+
+    assert tuple(CHANNEL_NAMES) == tuple(CLIP_CHANNELS)
