@@ -187,9 +187,8 @@ def _initial_q(body: Body, markers: MarkerSet, y: np.ndarray) -> np.ndarray:
             p = body.parents[p]
         rel = np.swapaxes(rots[:, p], -1, -2) @ rots[:, s]
         _set_joint(body, q, s, rel)
-    if have[0]:
+    if have[0]:  # root rotation; its translation came from the pelvis fit (ref has the root at 0)
         q[:, 3:6] = matrix_to_euler_zxy(torch.tensor(rots[:, 0])).numpy()
-        # Root translation = pelvis origin: Kabsch gave R ref + t with ref at root 0.
     return np.unwrap(q, axis=0)
 
 
