@@ -13,7 +13,9 @@ import typer
 
 from .. import __version__
 from ._common import console, fail
+from .analyze import analyze
 from .body import body_app
+from .convert import convert
 from .demo import demo
 
 app = typer.Typer(
@@ -39,6 +41,8 @@ def _root(
 
 
 app.command(help="Run the main job on built-in defaults and print the results.")(demo)
+app.command()(analyze)
+app.command()(convert)
 app.add_typer(body_app, name="body")
 
 

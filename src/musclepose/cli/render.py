@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from rich.table import Table
 
 from ..body import Body
@@ -24,3 +27,86 @@ def segment_table(body: Body) -> Table:
             f"{cz:+.3f}",
         )
     return t
+
+
+def _num(v: Any, fmt: str = ".2f") -> str:
+    """A number for a table cell; ``-`` for None or NaN."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    return format(v, fmt)
+
+
+def _cell(v: Any, fmt: str = ".2f") -> str:
+    return _num(v, fmt) if isinstance(v, float) or v is None else str(v)
+
+
+def _tempo_seconds(t: dict[str, Any] | None) -> str:
+    if not t:
+        return "-"
+    return " / ".join(_num(t.get(k), ".1f") for k in ("eccentric_s", "bottom_s", "concentric_s", "lockout_s"))
+
+
+def analysis_tables(analysis: Any, title: str = "") -> list[Table]:
+    """Summary, repetitions, phases and wave features of a :class:`~musclepose.signals.Analysis`."""
+    d = analysis.to_dict()
+    wf = d["wave_features"]
+    q = wf["quality"]
+    summary = Table(title=f"Analysis: {title}" if title else "Analysis", show_header=False)
+    summary.add_column("", style="bold")
+    summary.add_column("")
+    tempo = d.get("tempo") or {}
+    for k, v in (
+        ("exercise", d["exercise"] or "auto"),
+        ("primary channel", d["primary"]),
+        ("duration", f"{d['duration_s']:.2f} s at {d['fps']:g} Hz"),
+        ("repetitions", str(d["n_reps"])),
+        ("median tempo", f"{tempo.get('notation', '-')} ({_tempo_seconds(tempo)} s)" if tempo else "-"),
+        ("overall quality", f"{_num(q.get('overall'))} (grade {d['grade']})"),
+    ):
+        summary.add_row(k, v)
+
+    reps = Table(title="Repetitions")
+    for col in ("#", "start s", "end s", "depth deg", "min hip m", "tempo", "ecc/bottom/con/top s"):
+        reps.add_column(col, justify="right")
+    for r in d["reps"]:
+        reps.add_row(
+            str(r["index"] + 1),
+            _num(r["start_s"]),
+            _num(r["end_s"]),
+            _num(r["depth_knee_flexion_deg"], ".1f"),
+            _num(r["min_hip_height_m"], ".3f"),
+            r["tempo"]["notation"],
+            _tempo_seconds(r["tempo"]),
+        )
+
+    unit = wf["waves"].get("unit", "")
+    phases = Table(title=f"Phases ({wf['channel']})")
+    for col in ("phase", "rep", "start s", "duration s", f"mean velocity {unit}/s", f"peak velocity {unit}/s"):
+        phases.add_column(col, justify="left" if col == "phase" else "right")
+    for p in wf["waves"]["phases"]:
+        phases.add_row(
+            p["type"],
+            "-" if p["rep"] is None else str(p["rep"] + 1),
+            _num(p["start_s"]),
+            _num(p["duration_s"]),
+            _num(p["mean_velocity"], ".3f"),
+            _num(p["peak_velocity"], ".3f"),
+        )
+
+    waves = Table(title="Wave features")
+    waves.add_column("feature")
+    waves.add_column("value", justify="right")
+    energy, damping, freq = wf["energy"], wf["damping"], wf["frequency"]
+    joules = energy.get("joules") or {}
+    rows: list[tuple[str, str]] = [
+        ("dominant frequency Hz", _num(freq.get("dominant"), ".3f")),
+        ("spectral entropy", _num(freq.get("spectral_entropy"), ".3f")),
+    ]
+    rows += [(f"band power {band}", _num(v, ".3f")) for band, v in (freq.get("bands") or {}).items()]
+    rows += [(f"energy {k}", _cell(v)) for k, v in joules.items()]
+    rows.append(("path efficiency %", _num(energy.get("efficiency_pct"), ".1f")))
+    rows += [(f"damping {k}", _cell(v, ".3f")) for k, v in damping.items()]
+    rows += [(f"quality {k}", _cell(v)) for k, v in q.items()]
+    for k, v in rows:
+        waves.add_row(k, v)
+    return [summary, reps, phases, waves]

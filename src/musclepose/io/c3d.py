@@ -240,6 +240,87 @@ def _header_frames(path: Path) -> int | None:
     return last - first + 1
 
 
+_PARAM_TYPES = {-1: 1, 1: 1, 2: 2, 4: 4}  # C3D parameter type -> bytes per element
+# Parameters ezc3d reads as text or as numbers without checking the stored type.
+_TEXT_PARAMS = {"LABELS", "UNITS", "DESCRIPTIONS", "FORMAT"}
+_NUMERIC_PARAMS = {
+    "USED", "SCALE", "RATE", "DATA_START", "FRAMES", "GEN_SCALE", "OFFSET", "BITS", "ZERO", "TYPE",
+    "CORNERS", "ORIGIN", "CHANNEL", "CAL_MATRIX", "ACTUAL_START_FIELD", "ACTUAL_END_FIELD",
+}  # fmt: skip
+_SCALAR_PARAMS = {
+    "POINT:USED", "POINT:SCALE", "POINT:RATE", "POINT:DATA_START", "POINT:FRAMES",
+    "ANALOG:USED", "ANALOG:RATE", "ANALOG:GEN_SCALE",
+}  # fmt: skip
+
+
+def _check_parameter_section(path: Path) -> None:
+    """Walk the C3D parameter section and reject a structurally broken one before ezc3d sees it.
+
+    ezc3d trusts the section's record offsets, element types and dimensions and can crash
+    the interpreter (a segmentation fault, not an exception) on a corrupt one, so the records
+    are bounds-checked here first (layout: C3D.org, "The C3D File Format User Guide", ch. 3).
+    """
+    data = path.read_bytes()
+    if len(data) < 512 or data[1] != 0x50:
+        return  # not a C3D header: ezc3d reports it
+    start = (data[0] - 1) * 512
+    if data[0] < 2 or start + 4 > len(data):
+        raise FormatError(path, f"parameter section (block {data[0]}) lies outside the file", field="header")
+    proc = data[start + 3]
+    if proc not in (84, 85, 86):
+        raise FormatError(path, f"unknown processor type {proc} in the parameter section", field="parameters")
+    endian = ">" if proc == 86 else "<"
+    n_blocks = data[start + 2]
+    end = min(len(data), start + 512 * n_blocks) if n_blocks else len(data)
+    pos = start + 4
+    groups: dict[int, str] = {}
+    params: list[tuple[int, str, int]] = []
+    while pos + 2 <= end:
+        n_chars, ident = struct.unpack("bb", data[pos : pos + 2])
+        if n_chars == 0:
+            break
+        name_end = pos + 2 + abs(n_chars)
+        if ident == 0 or name_end + 2 > end:
+            raise FormatError(path, f"corrupt parameter record at byte {pos}", field="parameters")
+        name = data[pos + 2 : name_end].decode("latin-1")
+        (offset,) = struct.unpack(endian + "h", data[name_end : name_end + 2])
+        nxt = name_end + offset if offset else end
+        if offset and not (name_end + 2 < nxt <= end):
+            raise FormatError(path, f"record {name!r} points outside the parameter section", field=name)
+        body = name_end + 2
+        if ident < 0:
+            groups[-ident] = name.upper()
+            need = body + 1 + (data[body] if body < end else 0)
+        else:
+            if body + 2 > nxt:
+                raise FormatError(path, f"parameter {name!r} is cut short", field=name)
+            kind, n_dims = struct.unpack("bB", data[body : body + 2])
+            if kind not in _PARAM_TYPES or n_dims > 7 or body + 2 + n_dims > nxt:
+                raise FormatError(path, f"parameter {name!r} has type {kind} and {n_dims} dimensions", field=name)
+            dims = data[body + 2 : body + 2 + n_dims]
+            size = _PARAM_TYPES[kind] * int(np.prod(list(dims), dtype=np.int64))
+            base = name.upper().rstrip("0123456789")
+            if base in _TEXT_PARAMS and (kind != -1 or n_dims == 0):
+                raise FormatError(path, f"text parameter {name!r} has type {kind} and {n_dims} dimensions", field=name)
+            if kind == -1 and base in _NUMERIC_PARAMS:
+                raise FormatError(path, f"numeric parameter {name!r} is stored as text", field=name)
+            params.append((ident, name, size))
+            desc = body + 2 + n_dims + size
+            need = desc + 1 + (data[desc] if desc < end else 0)
+        if need > nxt:
+            raise FormatError(path, f"record {name!r} overruns the next one", field=name)
+        if not offset:
+            break
+        pos = nxt
+    orphans = [name for g, name, _ in params if g not in groups]
+    if orphans:
+        raise FormatError(path, f"parameter {orphans[0]!r} belongs to no group", field=orphans[0])
+    for g, name, size in params:
+        full = f"{groups[g]}:{name.upper()}"
+        if size == 0 and full in _SCALAR_PARAMS:
+            raise FormatError(path, "parameter holds no value", field=full)
+
+
 def read_c3d(path: str | Path) -> C3DData:
     """Read a C3D file (any processor type; integer or float data) with ezc3d.
 
@@ -264,6 +345,7 @@ def read_c3d(path: str | Path) -> C3DData:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(path)
+    _check_parameter_section(path)
     plate_error = None
     try:
         try:
@@ -386,6 +468,8 @@ def read_c3d(path: str | Path) -> C3DData:
 def _force_plates(path: Path, params: dict, analog_names: list[str], point_units: str) -> list[ForcePlate]:
     used = _param(params, "FORCE_PLATFORM", "USED")
     n = int(np.ravel(used)[0]) if used is not None and np.size(used) else 0
+    if n < 0:
+        raise FormatError(path, f"negative plate count {n}", field="FORCE_PLATFORM:USED")
     if n == 0:
         return []
     types = np.ravel(_param(params, "FORCE_PLATFORM", "TYPE", []))

@@ -471,7 +471,7 @@ def read_trc(path: str | Path) -> MarkerData:
         if len(cells) > width and not any(c.strip() for c in cells[width:]):
             cells = cells[:width]
         frame_label = cells[0].strip()
-        frame = int(frame_label) if frame_label.isdigit() else len(rows) + 1
+        frame = int(frame_label) if frame_label.isascii() and frame_label.isdigit() else len(rows) + 1
         if len(cells) != width:
             where = names[(len(cells) - 2) // 3] if 2 <= len(cells) < width else None
             raise FormatError(
@@ -493,7 +493,7 @@ def read_trc(path: str | Path) -> MarkerData:
             field="NumFrames",
         )
 
-    frame_ids = [int(r[0]) if r[0].isdigit() else k + 1 for k, r in enumerate(rows)]
+    frame_ids = [int(r[0]) if r[0].isascii() and r[0].isdigit() else k + 1 for k, r in enumerate(rows)]
     table = _parse_numbers(path, rows, linenos, fields, "cell", frame_ids)
     frames = np.asarray(frame_ids)
     nonfinite = ~np.isfinite(table)

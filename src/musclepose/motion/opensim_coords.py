@@ -195,7 +195,11 @@ def read_osim_coordinate_axes(path: str | Path) -> dict[str, OsimCoordinateAxis]
     X-Y-Z Euler angles, as OpenSim writes them.
     """
     out: dict[str, OsimCoordinateAxis] = {}
-    for joint in ET.parse(path).getroot().iter():
+    try:
+        tree = ET.parse(path)
+    except (ET.ParseError, OSError) as err:  # ValueError: the CLI reports it with the file name, exit 2
+        raise ValueError(f"{path}: not a readable OpenSim model: {err}") from None
+    for joint in tree.getroot().iter():
         if joint.tag not in ("CustomJoint", "PinJoint", "SliderJoint"):
             continue
         name_j = joint.get("name", "")
