@@ -21,7 +21,7 @@ from .model import Body
 __all__ = ["double_support_grf"]
 
 
-def _root_moment(body: Body, q, tau_root_rot, fk) -> torch.Tensor:
+def _root_moment(body: Body, q, tau_root_rot) -> torch.Tensor:
     # The three root hinge torques are projections of the moment on the root's ZXY axes;
     # recover the world moment by solving with those axes.
     from .kinematics import joint_rotations
@@ -45,7 +45,7 @@ def double_support_grf(
     force = tau[..., 0:3]
     fk = forward_kinematics(body, q)
     p0 = q[..., 0:3]
-    moment = _root_moment(body, q, tau[..., 3:6], fk)
+    moment = _root_moment(body, q, tau[..., 3:6])
     fx, fy, fz = force.unbind(-1)
     ok = fy > 10.0
     safe_fy = torch.where(ok, fy, torch.ones_like(fy))

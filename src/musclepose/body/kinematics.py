@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ._ops import mm, mv
-from .model import JOINT_DOF_SLOTS, JOINT_EULER_DOFS, Body, BodyTensors
+from .model import JOINT_EULER_DOFS, Body, BodyTensors
 from .rotations import euler_zxy_to_matrix
 from .skeleton import N_SEGMENTS, PARENTS
 
@@ -32,7 +32,6 @@ def _depth_levels() -> list[np.ndarray]:
 
 _LEVELS = _depth_levels()
 _PARENT_INDEX = np.array([max(p, 0) for p in PARENTS])
-_SLOT_INDEX = np.where(JOINT_DOF_SLOTS < 0, 47, JOINT_DOF_SLOTS)  # 47 -> a zero column
 _EULER_INDEX = np.where(JOINT_EULER_DOFS < 0, 47, JOINT_EULER_DOFS)
 
 
@@ -65,13 +64,6 @@ def gather_euler(x: torch.Tensor) -> torch.Tensor:
     """Rotational DoF values ``(..., 47)`` as each joint's Z, X, Y Euler angles ``(..., 18, 3)`` (0 if absent)."""
     padded = torch.cat([x, torch.zeros_like(x[..., :1])], dim=-1)
     return padded[..., torch.as_tensor(_EULER_INDEX, device=x.device)]
-
-
-def gather_slots(x: torch.Tensor) -> torch.Tensor:
-    """Rotational DoF values ``(..., 47)`` arranged as joint slots ``(..., 18, 3)`` (0 if unused)."""
-    padded = torch.cat([x, torch.zeros_like(x[..., :1])], dim=-1)
-    idx = torch.as_tensor(_SLOT_INDEX, device=x.device)
-    return padded[..., idx]
 
 
 def joint_rotations(bt: BodyTensors, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -116,7 +116,7 @@ class IKResult:
     seconds: float
 
 
-def _segment_scales(body: Body, factors: dict[str, float] | torch.Tensor, like=None):
+def _segment_scales(body: Body, factors: dict[str, float] | torch.Tensor):
     names = list(SCALE_GROUPS)
     if isinstance(factors, dict):
         vals = np.array([float(factors.get(g, 1.0)) for g in names])
