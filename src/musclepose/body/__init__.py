@@ -4,10 +4,12 @@ Conventions (see :mod:`.skeleton`): Y-up, right-handed, SI units, gravity (0, -9
 q (..., 47) = root translation (3), root rotation ZXY (3), 41 rotational DoF.
 """
 
-from .dynamics import GRAVITY, ExternalWrench, inverse_dynamics
+from .contact import FootContact, GRFEstimate, estimate_grf, foot_contact
+from .dynamics import GRAVITY, ExternalWrench, inverse_dynamics, root_residual
 from .kinematics import FKResult, forward_kinematics
 from .landmarks import COCO17, LANDMARK_SETS, MEDIAPIPE33, PLUG_IN_GAIT
 from .model import Body
+from .muscles import MTGParameters, activation_dynamics, mtg_parameters, muscle_torque, static_optimization
 from .skeleton import DOF_NAMES, N_DOF, N_SEGMENTS, SEGMENTS
 
 __all__ = [
@@ -23,6 +25,16 @@ __all__ = [
     "Body",
     "ExternalWrench",
     "FKResult",
+    "FootContact",
+    "GRFEstimate",
+    "MTGParameters",
+    "activation_dynamics",
+    "estimate_grf",
+    "foot_contact",
+    "muscle_torque",
+    "mtg_parameters",
+    "root_residual",
+    "static_optimization",
     "forward_kinematics",
     "inverse_dynamics",
 ]

@@ -29,7 +29,7 @@ from ._rnea import rnea_soa
 from .kinematics import _check_q
 from .model import Body
 
-__all__ = ["GRAVITY", "ExternalWrench", "inverse_dynamics"]
+__all__ = ["GRAVITY", "ExternalWrench", "inverse_dynamics", "root_residual"]
 
 GRAVITY = (0.0, -9.81, 0.0)
 
@@ -90,6 +90,21 @@ def inverse_dynamics(
         )
     g = torch.as_tensor(gravity, dtype=q.dtype, device=q.device)
     return rnea_soa(body, q, qd, qdd, g, _external_list(body, external, q))
+
+
+def root_residual(body: Body, q: torch.Tensor, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The residual wrench on the pelvis in world axes: force (..., 3) N and moment (..., 3) N m.
+
+    ``tau[..., 0:3]`` already is the world force. ``tau[..., 3:6]`` are the moment's
+    projections on the root's three hinge axes (ZXY, each in the world), so the moment about
+    the pelvis origin is the solution of ``A m = tau[3:6]`` with those axes as the rows of A
+    (regular away from gimbal lock, |pelvis_list| < 90 deg).
+    """
+    from .kinematics import joint_rotations
+
+    _, u = joint_rotations(body.tensors(q.dtype, q.device), q)
+    axes = u[..., 0, :, :]  # (..., 3 slots, 3): the root's hinge axes in the world
+    return tau[..., 0:3], torch.linalg.solve(axes, tau[..., 3:6, None])[..., 0]
 
 
 def _external_list(body: Body, external, q: torch.Tensor):

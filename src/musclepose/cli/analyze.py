@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import typer
 
 from ._common import console, err_console, fail, print_json
@@ -92,10 +93,18 @@ def analyze(
     sex: str = typer.Option("male", "--sex", help="male or female (Dumas 2007 table)."),
     fps: float | None = typer.Option(None, "--fps", help="Solve at this rate (keypoints: their rate)."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON (Analysis.to_dict() plus file metadata)."),
+    kinetics: bool = typer.Option(
+        True, "--kinetics/--no-kinetics", help="Joint moments, GRF and muscle activations per repetition."
+    ),
+    loads: Path | None = typer.Option(
+        None, "--loads", help="Force plates: OpenSim ExternalLoads .xml or a .c3d (default: the .c3d's own plates)."
+    ),
+    plot: Path | None = typer.Option(None, "--plot", help="Write moments/GRF/activation PNGs into this folder."),
 ) -> None:
-    """Count repetitions and measure depth, tempo, phases, wave features and quality.
+    """Count repetitions and measure depth, tempo, phases, wave features, quality and kinetics.
 
-    Example: musclepose analyze squats1.trc --exercise squat
+    Without force plates the ground reactions are estimated from the motion (feet in contact
+    share what the body needs). Example: musclepose analyze squats1.trc --exercise squat --plot figs/
     """
     import time
 
@@ -120,8 +129,12 @@ def analyze(
                 from ..signals import analyze_motion
 
                 motion = load_motion(path, model=model, static=static, mass_kg=mass, sex=sex, fps=fps, progress=say)
+                kin = None
+                if kinetics or plot is not None:
+                    say("inverse dynamics, ground reactions and muscles")
+                    kin = _kinetics(motion, path, loads)
                 say("analysing")
-                result = analyze_motion(motion, exercise=exercise)
+                result = analyze_motion(motion, exercise=exercise, kinetics=kin)
                 meta = {
                     "kind": "motion",
                     "frames": motion.n_frames,
@@ -132,6 +145,13 @@ def analyze(
     except (FormatError, ValueError, KeyError, FileNotFoundError) as err:
         fail(_message(err, path))
     meta["seconds"] = time.perf_counter() - t0
+    if plot is not None:
+        if meta["kind"] != "motion":
+            fail(f"{path}: --plot needs a recording on the body (a clip JSON has no kinetics)")
+        from ..report import plot_cycle_curves
+        from ..signals.rep_kinetics import cycle_curves
+
+        meta["plots"] = [str(p) for p in plot_cycle_curves(cycle_curves(kin, result), plot, title=path.name)]
     if json_out:
         from ..signals.waves import jsonable
 
@@ -141,6 +161,29 @@ def analyze(
 
     for table in analysis_tables(result, title=f"{path.name} ({meta['kind']}, {meta['frames']} frames)"):
         console.print(table)
+    for p in meta.get("plots", []):
+        console.print(f"wrote {p}")
+
+
+def _kinetics(motion: Any, path: Path, loads: Path | None) -> Any:
+    """Kinetics with the plates of ``--loads`` (or of the .c3d itself), else estimated ground reactions."""
+    from ..io.loads import c3d_loads, opensim_loads
+    from ..motion.kinetics import compute_kinetics
+
+    source = loads if loads is not None else (path if path.suffix.lower() == ".c3d" else None)
+    records = None
+    if source is not None:
+        if not source.exists():
+            raise FileNotFoundError(f"{source}: no such file")
+        if source.suffix.lower() == ".c3d":
+            from ..io.c3d import read_c3d
+
+            records = [r for r in c3d_loads(read_c3d(source)) if np.nanmax(np.abs(r.force[:, 1])) > 20.0] or None
+        elif source.suffix.lower() == ".xml":
+            records = opensim_loads(source)
+        else:
+            raise ValueError(f"{source}: --loads takes an OpenSim ExternalLoads .xml or a .c3d")
+    return compute_kinetics(motion, records)
 
 
 _LOADER_KEYS = ("source", "marker_set", "static", "scale_factors", "marker_rms_m", "source_fps", "units", "history")

@@ -109,4 +109,45 @@ def analysis_tables(analysis: Any, title: str = "") -> list[Table]:
     rows += [(f"quality {k}", _cell(v)) for k, v in q.items()]
     for k, v in rows:
         waves.add_row(k, v)
-    return [summary, reps, phases, waves]
+    tables = [summary, reps, phases, waves]
+    if d.get("kinetics"):
+        tables += kinetics_tables(d["kinetics"])
+    return tables
+
+
+def kinetics_tables(kin: dict[str, Any]) -> list[Table]:
+    """Per-repetition peak moments, ground reactions and muscle activations (``Analysis.to_dict()["kinetics"]``)."""
+    reps = kin["reps"]
+    if not reps:
+        return []
+    moments = Table(title=f"Peak joint moments per repetition, N·m/kg (+ flexor; GRF: {kin['source']})")
+    names = list(reps[0]["peak_moment_nm_per_kg"])
+    moments.add_column("#", justify="right")
+    for n in names:
+        moments.add_column(n.replace("_flexion", "").replace("_dorsiflexion", " DF"), justify="right")
+    moments.add_column("GRF R BW", justify="right")
+    moments.add_column("GRF L BW", justify="right")
+    for r in reps:
+        grf = r["peak_vertical_grf_bw"]
+        moments.add_row(
+            str(r["index"] + 1),
+            *(_num(r["peak_moment_nm_per_kg"][n]) for n in names),
+            _num(grf.get("foot_r")),
+            _num(grf.get("foot_l")),
+        )
+    tables = [moments]
+    if reps[0].get("peak_activation"):
+        gens = list(reps[0]["peak_activation"])
+        act = Table(title="Peak muscle activation per repetition (static optimisation; + = positive-direction group)")
+        act.add_column("#", justify="right")
+        for g in gens:
+            act.add_column(g, justify="right")
+        act.add_column("unexplained N·m", justify="right")
+        for r in reps:
+            act.add_row(
+                str(r["index"] + 1),
+                *(_num(r["peak_activation"][g]) for g in gens),
+                _num(r["max_unexplained_moment_nm"], ".1f"),
+            )
+        tables.append(act)
+    return tables

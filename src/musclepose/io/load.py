@@ -300,7 +300,12 @@ def _marker_ik(
     idx, rate = _frames_at(markers.n_frames, markers.fps, fps)
     _say(progress, f"solving inverse kinematics ({len(idx)} frames)")
     res = solve_ik(scaled, sms, names, markers.positions[idx], rate, metadata=meta)
-    out = {**res.motion.metadata, "marker_rms_m": float(np.nanmedian(res.rms_m)), "source_fps": float(markers.fps)}
+    out = {
+        **res.motion.metadata,
+        "marker_rms_m": float(np.nanmedian(res.rms_m)),
+        "source_fps": float(markers.fps),
+        "start_time": float(markers.times[idx[0]]),  # the file's clock (force plates use it too)
+    }
     return Motion(res.motion.q, rate, scaled, out)
 
 

@@ -38,6 +38,7 @@ from .core import Motion
 
 STATIC_ZERO = ("lumbar_", "thoracic_", "neck_", "scapula_")
 SPINE_LIMIT_SCALE = 1e-2
+HARD_MARGIN = float(np.radians(10.0))
 __all__ = ["IKResult", "MarkerSet", "SCALE_GROUPS", "scale_to_static", "solve_ik"]
 
 # Scale groups: which segment lengths (keys of Body.lengths) each factor stretches.
@@ -258,6 +259,7 @@ def solve_ik(
     iterations: int = 30,
     q0: np.ndarray | None = None,
     metadata: dict | None = None,
+    locked: dict[str, float] | None = None,
 ) -> IKResult:
     """Joint angles for measured marker trajectories, every frame solved independently.
 
@@ -280,13 +282,20 @@ def solve_ik(
         constant-velocity motion.
     iterations
         Levenberg-Marquardt iterations (batched over frames).
+    locked
+        DoF name -> value (m or rad) held fixed, as OpenSim's locked coordinates: e.g. to
+        solve on the DoFs of a planar model for a like-for-like comparison with it.
 
     Notes
     -----
     Levenberg-Marquardt (Marquardt 1963) on the per-frame weighted residuals: markers,
-    soft range-of-motion limits and the prior. Jacobians come from forward-mode automatic
-    differentiation (``torch.func.jacfwd``), batched over frames with ``vmap``; each step
-    solves one 47x47 system per frame.
+    soft range-of-motion limits and the prior. The marker Jacobian is analytic (see
+    :func:`_levenberg_marquardt`), batched over frames; each step solves one 47x47 system per
+    frame.
+    Limb DoF are held within their range of motion plus 10 deg (projected steps); the
+    spine's ranges stay soft. Frames that jumped by more than 15 deg in a DoF to another local
+    minimum are re-solved from their predecessor (:func:`_repair_jumps`).
+
     """
     import time
 
@@ -300,8 +309,14 @@ def solve_ik(
     if y.shape[0] < 1:
         raise ValueError("no frames to solve")
     mask = np.isfinite(y).all(-1)
-    q_init = _initial_q(body, ms, y) if q0 is None else np.asarray(q0, dtype=np.float64)
-    q = _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, iterations, smoothness)
+    q_init = _initial_q(body, ms, y) if q0 is None else np.array(q0, dtype=np.float64)
+    free = np.ones(body.n_dof)
+    for name, value in (locked or {}).items():
+        free[body.dof_index(name)] = 0.0
+        q_init[:, body.dof_index(name)] = value
+    q = _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, iterations, smoothness, free)
+    lm_args = (limit_weight, prior_weight, iterations, free)
+    q = _repair_jumps(body, ms, y, mask, q, lm_args)
     with torch.no_grad():
         x = marker_positions(body, q, ms).numpy()
     err = np.where(mask, np.linalg.norm(x - np.nan_to_num(y), axis=-1), np.nan)
@@ -312,6 +327,59 @@ def solve_ik(
     meta = {"source": "inverse kinematics", "markers": common, **(metadata or {})}
     motion = Motion(q.clone(), float(fps), body, meta)
     return IKResult(motion, rms, per_marker, iterations, time.perf_counter() - t0)
+
+
+# A rotational DoF that turns more than this between consecutive frames has (almost always)
+# jumped to another local minimum of the marker fit (spine split, arm twist), not moved.
+JUMP_RAD = np.radians(15.0)
+_REPAIR_PASSES = 60
+
+
+def _marker_cost(body: Body, ms: MarkerSet, y: np.ndarray, mask: np.ndarray, q: torch.Tensor) -> np.ndarray:
+    with torch.no_grad():
+        x = marker_positions(body, q, ms).numpy()
+    d = np.where(mask[..., None], x - np.nan_to_num(y), 0.0)
+    return (d**2 * ms.weights[None, :, None]).sum((1, 2))
+
+
+def _repair_jumps(body, ms, y, mask, q, lm_args, max_step: float = JUMP_RAD) -> torch.Tensor:
+    """Re-solve frames that jumped to another local minimum, starting from their predecessor.
+
+    Frames are solved independently, so where the markers leave a near-degenerate choice
+    (how flexion splits between the two spine joints, an arm's twist) neighbouring frames can
+    land in different minima: a jump of tens of degrees in one frame, which differentiation
+    turns into enormous accelerations. Each frame after such a jump is solved again from the
+    previous frame's solution and keeps the continuous solution when its marker cost is no
+    more than 25 % (plus 1 mm per marker squared) worse. Passes repeat, so a run of jumped
+    frames is walked through from its start; frames whose continuous solution fits much
+    worse (a real fast movement, or the earlier frame was the wrong one) keep their own.
+    """
+    limit_weight, prior_weight, iterations, free = lm_args
+    q = q.clone()
+    t = q.shape[0]
+    if t < 2:
+        return q
+    cost = _marker_cost(body, ms, y, mask, q)
+    tried = np.zeros(t, dtype=bool)
+    slack = 1e-6 * mask.sum(1)
+    for _ in range(_REPAIR_PASSES):
+        step = (q[1:, 3:] - q[:-1, 3:]).abs().amax(-1).numpy()
+        frames = np.flatnonzero((step > max_step) & ~tried[1:]) + 1
+        if frames.size == 0:
+            break
+        tried[frames] = True
+        init = q[frames - 1].numpy()
+        new = _levenberg_marquardt(body, ms, y[frames], mask[frames], init, limit_weight, prior_weight, iterations,
+                                   0.0, free)  # fmt: skip
+        new_cost = _marker_cost(body, ms, y[frames], mask[frames], new)
+        jump_new = (new[:, 3:] - q[frames - 1, 3:]).abs().amax(-1).numpy()
+        ok = (new_cost <= 1.25 * cost[frames] + slack[frames]) & (jump_new < step[frames - 1])
+        keep = frames[ok]
+        q[keep] = new[ok]
+        cost[keep] = new_cost[ok]
+        nxt = keep + 1
+        tried[nxt[nxt < t]] = False  # a repaired frame's successor may now be the jump
+    return q
 
 
 def _marker_jacobian_setup(body: Body, ms: MarkerSet):
@@ -330,7 +398,7 @@ def _marker_jacobian_setup(body: Body, ms: MarkerSet):
     return torch.tensor(seg_of), torch.tensor(flat), torch.tensor(moves)
 
 
-def _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, iterations, smoothness=0.0):
+def _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, iterations, smoothness=0.0, free=None):
     """Batched Levenberg-Marquardt with the analytic marker Jacobian.
 
     For a hinge with world axis ``s`` at joint centre ``o``, a marker ``x`` beyond it moves
@@ -350,12 +418,20 @@ def _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, 
     # are regional sums, so they are a weak prior there and a firm one on the limbs.
     soft = np.array([SPINE_LIMIT_SCALE if n.startswith(("lumbar_", "thoracic_")) else 1.0 for n in body.dof_names])
     sqrt_lim = torch.tensor(np.sqrt(limit_weight * soft))
+    # Limb DoF may not leave their range by more than HARD_MARGIN: the soft penalty alone lets a
+    # poorly fitted arm wander into impossible poses (scapula at 130 deg). The spine's ranges
+    # are regional sums and stay soft; the root's pose in the world is free.
+    hard = torch.tensor(soft == 1.0)
+    hard[:6] = False
+    hard_lo = torch.where(hard, lo - HARD_MARGIN, torch.full_like(lo, -1e9))
+    hard_hi = torch.where(hard, hi + HARD_MARGIN, torch.full_like(hi, 1e9))
     seg_of, flat, moves = _marker_jacobian_setup(body, ms)
     bt = body.tensors(torch.float64)
     local = torch.tensor(ms.local)
     segs = torch.as_tensor(ms.segments)
     y_all = torch.tensor(np.where(mask[..., None], y, 0.0))
     t, n = q_init.shape[0], body.n_dof
+    free_cols = torch.ones(n, dtype=torch.float64) if free is None else torch.as_tensor(free, dtype=torch.float64)
 
     def evaluate_rows(q, idx):
         return evaluate(q, False, idx, rows_given=True)[0]
@@ -397,7 +473,7 @@ def _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, 
         active = ((q > hi) | (q < lo)).to(q.dtype) * sqrt_lim
         diag = [active, prior.expand(t, n), torch.full((t, n), sqrt_s, dtype=q.dtype)]
         jac = torch.cat([jm.reshape(t, -1, n), *(torch.diag_embed(d) for d in diag)], dim=1)
-        return r, jac
+        return r, jac * free_cols  # locked DoFs: zero columns, so their step is zero
 
     q = torch.tensor(q_init)
     eye = torch.eye(n, dtype=torch.float64)
@@ -415,6 +491,7 @@ def _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, 
         g = (jt @ r[..., None])[..., 0]
         damp = lam[idx, None, None] * (torch.diagonal(jtj, dim1=-2, dim2=-1)[..., None] * eye + 1e-9 * eye)
         cand = q[idx] + torch.linalg.solve(jtj + damp, -g[..., None])[..., 0]
+        cand = torch.maximum(torch.minimum(cand, hard_hi), hard_lo)  # projected step: hard limb limits
         old, new = r.square().sum(-1), evaluate_rows(cand, idx).square().sum(-1)
         better = new < old
         q[idx] = torch.where(better[:, None], cand, q[idx])

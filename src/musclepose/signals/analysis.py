@@ -77,6 +77,8 @@ class Analysis:
     reps: list[RepSummary]
     tempo: Tempo | None
     wave_features: WaveFeatures
+    kinetics: list | None = None  # RepKinetics per repetition (see .rep_kinetics)
+    kinetics_source: str | None = None
 
     @property
     def n_reps(self) -> int:
@@ -99,11 +101,16 @@ class Analysis:
                 "tempo": self.tempo.to_dict() if self.tempo else None,
                 "reps": [r.to_dict(self.fps) for r in self.reps],
                 "wave_features": self.wave_features.to_dict(),
+                "kinetics": None
+                if self.kinetics is None
+                else {"source": self.kinetics_source, "reps": [k.to_dict() for k in self.kinetics]},
             }
         )
 
 
-def analyze_motion(motion: Motion, exercise: str | None = None, primary: str | None = None) -> Analysis:
+def analyze_motion(
+    motion: Motion, exercise: str | None = None, primary: str | None = None, kinetics: Any = None
+) -> Analysis:
     """Analyse an exercise recording.
 
     Parameters
@@ -116,6 +123,10 @@ def analyze_motion(motion: Motion, exercise: str | None = None, primary: str | N
         the hip and hand heights.
     primary
         Force the primary channel by name.
+    kinetics
+        A :class:`~musclepose.motion.kinetics.Kinetics` of the same motion: adds the peak
+        joint moments, ground reactions and muscle activations per repetition
+        (:func:`.rep_kinetics.rep_kinetics`).
 
     Returns
     -------
@@ -140,7 +151,7 @@ def analyze_motion(motion: Motion, exercise: str | None = None, primary: str | N
                 phases=run.phases.rep_spans_[k],
             )
         )
-    return Analysis(
+    result = Analysis(
         exercise=normalise_exercise(exercise) if exercise else None,
         fps=fps,
         duration_s=float(motion.duration),
@@ -149,3 +160,10 @@ def analyze_motion(motion: Motion, exercise: str | None = None, primary: str | N
         tempo=Tempo.median(run.phases.tempo_),
         wave_features=run.features,
     )
+    if kinetics is None:
+        return result
+    from dataclasses import replace
+
+    from .rep_kinetics import rep_kinetics
+
+    return replace(result, kinetics=rep_kinetics(kinetics, result), kinetics_source=kinetics.source)

@@ -1,0 +1,398 @@
+"""Joint kinetics of a motion: measured or estimated ground reactions, inverse dynamics, residuals.
+
+:func:`compute_kinetics` is the kinetic chain after inverse kinematics: low-pass the
+coordinates, differentiate, apply the external loads (force plates when there are any,
+otherwise ground reactions estimated from the kinematics by :mod:`musclepose.body.contact`),
+run inverse dynamics (:func:`musclepose.body.inverse_dynamics`), and report the root residual.
+
+Conventions (documented in docs/validation_kinetics.md as well):
+
+- Joint moments are **internal** net moments (what muscles and passive tissues exert on the
+  distal segment), positive in the direction of the DoF's name: ``hip_flexion`` > 0 is a
+  flexor moment, ``knee_flexion`` > 0 a knee flexor moment, ``ankle_dorsiflexion`` > 0 a
+  dorsiflexor moment. OpenSim reports the same (generalised forces of its coordinates), with
+  the coordinate's own sign: its ``knee_angle`` is positive in extension, so its knee moment
+  is minus ours. Vicon's Plug-in Gait reports internal moments in the distal segment's frame
+  with its own axis signs (see the validation script).
+- Normalisation: N m per kg of body mass (``Kinetics.per_kg``).
+- The residual is the wrench on the pelvis that no joint can supply: force (N) and moment
+  (N m) about the pelvis origin, world axes, like OpenSim's pelvis residuals.
+- Loads and coordinates are filtered with the same low-pass cut-off by default: filtering
+  only the kinematics makes impact artefacts in the joint moments (Bisseling & Hof 2006,
+  J Biomech 39:2438; Kristianslund, Krosshaug & van den Bogert 2012, J Biomech 45:666).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from scipy.signal import butter, sosfiltfilt
+
+from ..body import ExternalWrench, forward_kinematics, inverse_dynamics
+from ..body.dynamics import root_residual
+from .core import Motion
+
+__all__ = [
+    "FEET",
+    "Kinetics",
+    "assign_feet",
+    "centre_of_pressure",
+    "compute_kinetics",
+    "feet_on_floor",
+    "wrenches_at",
+]
+
+FEET = ("foot_r", "foot_l")
+
+
+@dataclass
+class Kinetics:
+    """Result of :func:`compute_kinetics` for a motion of ``T`` frames.
+
+    Attributes
+    ----------
+    motion : Motion
+        The (filtered) motion the kinetics were computed on.
+    qd, qdd : torch.Tensor (T, 47)
+    tau : torch.Tensor (T, 47)
+        Generalised forces: residual (0:6) and joint moments (6:), N m.
+    grf : dict of str to np.ndarray (T, 3)
+        Ground reaction force on each foot (N, world).
+    cop : dict of str to np.ndarray (T, 3)
+        Centre of pressure on each foot (m; NaN while the foot carries under 20 N).
+    residual_force, residual_moment : np.ndarray (T, 3)
+        Root residual (N; N m about the pelvis origin), world axes.
+    source : str
+        ``"force plates"`` or ``"estimated"``.
+    notes : list of str
+        What was assumed or could not be done (e.g. loads outside the motion's time span).
+    ambiguous : np.ndarray (T,) bool
+        Frames where a plate carried both feet, so its split between them is a guess.
+    activations : np.ndarray (T, 82) or None
+        Minimal muscle activations that produce the joint moments (static optimisation over
+        Anderson 2007 / generic torque generators, :mod:`musclepose.body.muscles`): columns
+        ``0:41`` the positive-direction generators of ``dof_names[6:]``, ``41:82`` the negative.
+    muscle_residual : np.ndarray (T, 41) or None
+        Joint moment (N m) the generators cannot produce even fully active.
+    """
+
+    motion: Motion
+    qd: torch.Tensor
+    qdd: torch.Tensor
+    tau: torch.Tensor
+    grf: dict[str, np.ndarray]
+    cop: dict[str, np.ndarray]
+    residual_force: np.ndarray
+    residual_moment: np.ndarray
+    source: str
+    notes: list[str] = field(default_factory=list)
+    ambiguous: np.ndarray | None = None
+    activations: np.ndarray | None = None
+    muscle_residual: np.ndarray | None = None
+
+    def activation(self, generator: str) -> np.ndarray:
+        """One generator's activation over time, e.g. ``"knee_flexion_r-"`` (the knee extensors)."""
+        if self.activations is None:
+            raise ValueError("no activations: compute_kinetics(..., muscles=False) was used")
+        return self.activations[:, generator_index(self.motion.body, generator)]
+
+    @property
+    def mass_kg(self) -> float:
+        return float(self.motion.body.mass_kg)
+
+    @property
+    def per_kg(self) -> np.ndarray:
+        """Joint moments ``(T, 47)`` in N m/kg (the first six columns are the residual)."""
+        return self.tau.detach().cpu().numpy() / self.mass_kg
+
+    def moment(self, dof: str) -> np.ndarray:
+        """One DoF's internal joint moment over time, N m/kg."""
+        return self.per_kg[:, self.motion.body.dof_index(dof)]
+
+
+def generator_index(body, generator: str) -> int:
+    """Column of a torque generator (``"<dof>+"`` or ``"<dof>-"``) in the 82 activations."""
+    dof, sign = generator[:-1], generator[-1:]
+    if sign not in "+-" or not sign:
+        raise KeyError(f"generator names end in + or -: {generator!r}")
+    return body.dof_index(dof) - 6 + (41 if sign == "-" else 0)
+
+
+def _lowpass(x: np.ndarray, fps: float, cutoff_hz: float | None) -> np.ndarray:
+    if cutoff_hz is None or not 0 < cutoff_hz < 0.5 * fps or len(x) <= 27:
+        return x
+    return sosfiltfilt(butter(4, cutoff_hz / (0.5 * fps), output="sos"), x, axis=0)
+
+
+def centre_of_pressure(force: np.ndarray, moment0: np.ndarray, floor_y: float, min_force: float = 20.0):
+    """CoP ``(…, 3)`` on the plane ``y = floor_y`` and vertical free moment from a wrench.
+
+    ``moment0`` is the moment about the world origin. With ``p = (x, h, z)``:
+    ``M = p x F + T e_y`` gives ``x = (M_z + h F_x) / F_y`` and ``z = (h F_z - M_x) / F_y``.
+    NaN where ``F_y < min_force``.
+    """
+    fy = force[..., 1]
+    ok = fy >= min_force
+    safe = np.where(ok, fy, 1.0)
+    x = (moment0[..., 2] + floor_y * force[..., 0]) / safe
+    z = (floor_y * force[..., 2] - moment0[..., 0]) / safe
+    cop = np.stack([x, np.full_like(x, floor_y), z], axis=-1)
+    cop[~ok] = np.nan
+    return cop
+
+
+def wrenches_at(records: Sequence, times: np.ndarray, cutoff_hz: float | None = None) -> list[ExternalWrench]:
+    """Measured loads resampled at ``times`` (s) as one :class:`ExternalWrench` per segment.
+
+    Each record's force and moment about the world origin (smooth even where the centre of
+    pressure is undefined) are low-passed at their own rate (``cutoff_hz``, zero-phase 4th
+    order Butterworth; None: not filtered), linearly interpolated at ``times`` (zero outside
+    the record) and summed per segment. The wrench is applied as that force at the origin plus
+    that moment, which is mechanically the force at the centre of pressure plus the free moment.
+    """
+    acc: dict[str, list[np.ndarray]] = {}
+    for rec in records:
+        if rec.segment is None:
+            raise ValueError(f"load {rec.name!r} is not assigned to a segment (see assign_feet)")
+        rate = 1.0 / float(np.median(np.diff(rec.times)))
+        wrench = np.concatenate([np.nan_to_num(rec.force), rec.moment_about_origin()], axis=1)
+        wrench = _lowpass(wrench, rate, cutoff_hz)
+        # Snap times within half a frame of the record's ends onto them (clock rounding).
+        half = 0.5 * float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+        lo, hi = float(rec.times[0]), float(rec.times[-1])
+        tt = np.where((times < lo) & (times >= lo - half), lo, np.where((times > hi) & (times <= hi + half), hi, times))
+        out = np.stack([np.interp(tt, rec.times, wrench[:, k], left=0.0, right=0.0) for k in range(6)], -1)
+        acc.setdefault(rec.segment, []).append(out)
+    result = []
+    for seg, parts in acc.items():
+        w = torch.as_tensor(np.sum(parts, axis=0))
+        result.append(ExternalWrench(seg, w[:, 0:3], torch.zeros_like(w[:, 0:3]), w[:, 3:6]))
+    return result
+
+
+_HEEL_TOE = {"foot_r": ("RHEE", "RTOE"), "foot_l": ("LHEE", "LTOE")}
+
+
+def _heel_toe(motion: Motion) -> dict[str, np.ndarray]:
+    """Heel and toe landmarks of each foot over time ``(T, 2, 3)``."""
+    body = motion.body
+    fk = forward_kinematics(body, motion.q)
+    return {f: fk.landmarks[:, body.landmark_indices(list(n))].detach().cpu().numpy() for f, n in _HEEL_TOE.items()}
+
+
+def _inside(points: np.ndarray, corners: np.ndarray, margin: float) -> np.ndarray:
+    """Whether horizontal (x, z) points ``(..., 3)`` lie in the convex quad ``corners (4, 3)`` grown by ``margin``."""
+    c = corners[:, [0, 2]]
+    centre = c.mean(0)
+    p = points[..., [0, 2]]
+    inside = np.ones(p.shape[:-1], dtype=bool)
+    for k in range(4):
+        a, b = c[k], c[(k + 1) % 4]
+        edge = b - a
+        normal = np.array([edge[1], -edge[0]]) / np.linalg.norm(edge)
+        if normal @ (centre - a) > 0:
+            normal = -normal  # outward
+        inside &= (p - a) @ normal <= margin
+    return inside
+
+
+def feet_on_floor(motion: Motion, qd: torch.Tensor | None = None) -> dict[str, np.ndarray]:
+    """Which feet touch the (static) floor, per frame ``(T,)`` bool: the smooth contact weight
+    of :func:`musclepose.body.contact.foot_contact` above one half."""
+    from ..body.contact import foot_contact as contact_weights
+
+    if qd is None:
+        qd = motion.velocities()[0]
+    w = contact_weights(motion.body, motion.q, qd).weight.detach().cpu().numpy()
+    return {foot: w[:, k] > 0.5 for k, foot in enumerate(FEET)}
+
+
+def _intervals(mask: np.ndarray) -> list[tuple[int, int]]:
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return list(zip(edges[0::2], edges[1::2], strict=True))
+
+
+def assign_feet(
+    records: Sequence, motion: Motion, start_time: float = 0.0, min_force: float = 20.0, share: float = 0.95
+) -> tuple[list, list[tuple[float, float]]]:
+    """Give each unassigned load (a C3D plate) to the foot standing on it.
+
+    Each sample goes to the foot whose mid-foot point is horizontally nearest to the centre
+    of pressure. A contact interval (normal force above ``min_force`` N) in which one foot
+    owns at least ``share`` of the samples goes to that foot whole. Otherwise both feet stood
+    on the plate during the interval (one landing before the other left): the samples stay
+    split by nearest foot, which is only right when one foot carries the load, and the
+    interval is returned as *shared* so that comparisons can leave it out (Vicon's
+    Plug-in Gait leaves such frames out too). ``start_time`` is the time (s, in the loads'
+    clock) of the motion's first frame.
+
+    When the record knows its plate's corners (C3D), samples where the owning foot stands
+    with its heel or toe off the plate (2 cm margin) are returned as shared too: part of its
+    load then went to the floor, unmeasured.
+
+    Returns the records (a plate stepped on by both feet becomes two) and the shared
+    intervals ``(t_start, t_end)`` in seconds.
+    """
+    from dataclasses import replace
+
+    heel_toe = _heel_toe(motion)
+    feet = {f: p.mean(1) for f, p in heel_toe.items()}
+    contact = feet_on_floor(motion)
+    t_motion = start_time + motion.times
+    out, shared = [], []
+    for rec in records:
+        if rec.segment is not None:
+            out.append(rec)
+            continue
+        loaded = np.nan_to_num(rec.force[:, 1]) > min_force
+        tm = np.clip(rec.times, t_motion[0], t_motion[-1])
+        dist = []
+        for foot in FEET:
+            pos = np.stack([np.interp(tm, t_motion, feet[foot][:, k]) for k in range(3)], -1)
+            dist.append(np.hypot(pos[:, 0] - rec.point[:, 0], pos[:, 2] - rec.point[:, 2]))
+        nearest = np.where(np.nan_to_num(dist[0], nan=np.inf) <= np.nan_to_num(dist[1], nan=np.inf), 0, 1)
+        owner = np.full(len(rec.times), -1)
+        for a, b in _intervals(loaded):
+            frac = np.mean(nearest[a:b] == 0)
+            if max(frac, 1.0 - frac) >= share:
+                owner[a:b] = 0 if frac >= 0.5 else 1
+                continue
+            # Both feet used this plate in turn: a sample belongs to the only foot on the
+            # floor; where both are down the split is unknown (shared).
+            down = np.stack([np.interp(tm[a:b], t_motion, contact[f].astype(float)) > 0.5 for f in FEET])
+            one = down.sum(0) == 1
+            owner[a:b] = np.where(one, np.argmax(down, axis=0), nearest[a:b])
+            for c, d in _intervals(~one):
+                shared.append((float(rec.times[a + c]), float(rec.times[a + d - 1])))
+        if rec.region is not None:
+            # A foot standing partly off the plate puts part of its load on the floor: unmeasured.
+            for k, foot in enumerate(FEET):
+                ht = np.stack(
+                    [np.interp(tm, t_motion, heel_toe[foot][:, j, c]) for j in range(2) for c in range(3)], -1
+                )
+                off = ~_inside(ht.reshape(-1, 2, 3), rec.region, margin=0.02).all(-1)
+                down = np.interp(tm, t_motion, contact[foot].astype(float)) > 0.5
+                for c, d in _intervals((owner == k) & off & down):
+                    shared.append((float(rec.times[c]), float(rec.times[d - 1])))
+        for k, foot in enumerate(FEET):
+            sel = owner == k
+            if sel.any():
+                keep = sel[:, None]
+                out.append(
+                    replace(
+                        rec,
+                        name=f"{rec.name}:{foot}",
+                        segment=foot,
+                        force=np.where(keep, rec.force, 0.0),
+                        point=np.where(keep, rec.point, np.nan),
+                        torque=np.where(keep, rec.torque, 0.0),
+                    )
+                )
+    return out, shared
+
+
+def compute_kinetics(
+    motion: Motion,
+    loads: Sequence | None = None,
+    cutoff_hz: float | None = 6.0,
+    load_cutoff_hz: float | str | None = "same",
+    start_time: float | None = None,
+    muscles: bool = True,
+    age: str = "young",
+) -> Kinetics:
+    """Joint moments, ground reactions and residuals of ``motion``.
+
+    Parameters
+    ----------
+    motion
+        Joint angles (e.g. from inverse kinematics).
+    loads
+        Measured :class:`~musclepose.io.loads.ForceRecord` s (force plates). Unassigned ones
+        are given to the feet by :func:`assign_feet`. None: ground reactions are estimated
+        from the kinematics (:mod:`musclepose.body.contact`).
+    cutoff_hz
+        Low-pass cut-off for the coordinates (None: use them as they are).
+    load_cutoff_hz
+        Cut-off for the loads; ``"same"`` = ``cutoff_hz`` (recommended, see the module notes).
+    start_time
+        Time (s) of the motion's first frame in the loads' clock; default
+        ``motion.metadata["start_time"]`` or 0.
+    muscles, age
+        Also solve the minimal muscle activations (static optimisation) with the torque
+        generators of that age group (``"young"``, ``"middle"``, ``"old"``; sex from the body).
+    """
+    body = motion.body
+    mf = motion.filtered(cutoff_hz) if cutoff_hz is not None and motion.n_frames > 27 else motion
+    qd, qdd = mf.velocities()
+    q = mf.q
+    notes: list[str] = []
+    ambiguous = np.zeros(mf.n_frames, dtype=bool)
+    t0 = float(motion.metadata.get("start_time", 0.0)) if start_time is None else float(start_time)
+    times = t0 + mf.times
+    if loads:
+        lc = cutoff_hz if load_cutoff_hz == "same" else load_cutoff_hz
+        records, shared = assign_feet(loads, mf, t0)
+        for a, b in shared:
+            notes.append(f"{a:.3f}-{b:.3f} s: a plate shared by both feet or a foot partly off its plate")
+            ambiguous |= (times >= a) & (times <= b)
+        lo = min(float(r.times[0]) for r in records)
+        hi = max(float(r.times[-1]) for r in records)
+        half = 0.5 / mf.fps
+        if times[0] < lo - half or times[-1] > hi + half:
+            notes.append(f"loads cover {lo:.3f}-{hi:.3f} s, the motion {times[0]:.3f}-{times[-1]:.3f} s; zero outside")
+        external = wrenches_at(records, times, lc)
+        source = "force plates"
+    else:
+        from ..body.contact import estimate_grf
+
+        est = estimate_grf(body, q, qd, qdd)
+        external = list(est.wrenches)
+        source = "estimated"
+    tau = inverse_dynamics(body, q, qd, qdd, external=external)
+    force, moment = root_residual(body, q, tau)
+    floor = _floor_height(loads, external)
+    grf, cop = {}, {}
+    for foot in FEET:
+        w = next((e for e in external if e.segment == foot), None)
+        if w is None:
+            grf[foot] = np.zeros((mf.n_frames, 3))
+            cop[foot] = np.full((mf.n_frames, 3), np.nan)
+            continue
+        f = w.force.detach().cpu().numpy()
+        p = w.point.detach().cpu().numpy()
+        m0 = np.cross(p, f) + (0.0 if w.torque is None else w.torque.detach().cpu().numpy())
+        grf[foot] = f
+        cop[foot] = centre_of_pressure(f, m0, floor)
+    activations = muscle_residual = None
+    if muscles:
+        from ..body.muscles import mtg_parameters, static_optimization
+
+        so = static_optimization(mtg_parameters(body, age=age), q, qd, tau.detach())
+        activations = so.activations.detach().cpu().numpy()
+        muscle_residual = so.residual.detach().cpu().numpy()
+    return Kinetics(
+        mf,
+        qd,
+        qdd,
+        tau,
+        grf,
+        cop,
+        force.detach().cpu().numpy(),
+        moment.detach().cpu().numpy(),
+        source,
+        notes,
+        ambiguous,
+        activations,
+        muscle_residual,
+    )
+
+
+def _floor_height(loads, external) -> float:
+    pts = [r.point[:, 1] for r in (loads or []) if np.isfinite(r.point[:, 1]).any()]
+    if pts:
+        return float(np.nanmedian(np.concatenate(pts)))
+    ys = [e.point[..., 1].detach().cpu().numpy().ravel() for e in external]
+    return float(np.median(np.concatenate(ys))) if ys else 0.0
