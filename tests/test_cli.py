@@ -34,7 +34,12 @@ def test_demo_json_reports_plausible_squat_moments():
     peaks = res["peak_moments_nm_per_kg"]
     # Bodyweight squats: knee and hip extensor moments of roughly 0.5-1.5 N m/kg.
     assert 0.4 < peaks["knee extension R"] < 1.6 and 0.4 < peaks["hip extension R"] < 1.6
-    assert res["max_root_residual_n"] < 1e-6 and res["double_support_valid"]
+    assert res["max_root_residual_n"] < 1e-6
+    # Bodyweight is within what the Anderson 2007 generators supply: nothing unexplained,
+    # and the extensors work at a fraction of their capacity.
+    assert res["max_unexplained_muscle_moment_nm"] < 1e-6
+    act = res["analysis"]["kinetics"]["reps"][0]["peak_activation"]
+    assert 0.1 < act["knee_flexion_r-"] < 0.9 and 0.1 < act["hip_flexion_r-"] < 0.9
     # The generated squat is analysed like a recording: 3 reps to the generated depth.
     assert res["analysis"]["n_reps"] == 3
     assert all(abs(r["depth_knee_flexion_deg"] - 100.0) < 1.0 for r in res["analysis"]["reps"])

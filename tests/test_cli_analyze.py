@@ -139,3 +139,31 @@ def test_convert_virtual_markers_trc(refdata, tmp_path):
 def test_missing_file_exits_2(tmp_path):
     r = runner.invoke(app, ["analyze", str(tmp_path / "nope.trc")])
     assert r.exit_code == 2 and "nope.trc" in r.output
+
+
+def test_analyze_gait_with_force_plates_and_plots(refdata, tmp_path):
+    """OpenSim's IK of the example gait + its ExternalLoads: moments per cycle and the three figures."""
+    folder = refdata("kinetics/opensim_gait10dof18musc")
+    figs = tmp_path / "figs"
+    r = invoke(
+        "analyze", folder / "subject01_walk_IK.mot", "--loads", folder / "subject01_walk_grf.xml",
+        "--mass", "72.6", "--json", "--plot", figs,
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)
+    kin = res["analysis"]["kinetics"]
+    assert kin["source"] == "force plates"
+    # Walking: peak plantarflexor moment ~1.5-1.8 N m/kg (OpenSim's ID: 1.79 right, 1.50 left),
+    # vertical GRF peaks ~1.0-1.3 body weights.
+    peak_pf = min(rep["peak_moment_nm_per_kg"]["ankle_dorsiflexion_r"] for rep in kin["reps"])
+    assert -2.0 < peak_pf < -1.3
+    assert all(0.8 < rep["peak_vertical_grf_bw"]["foot_r"] < 1.4 for rep in kin["reps"])
+    assert sorted(p.name for p in figs.iterdir()) == ["activations.png", "grf.png", "moments.png"]
+    assert all(p.stat().st_size > 10_000 for p in figs.iterdir())
+
+
+def test_analyze_bad_loads_exit_2(refdata, tmp_path):
+    bad = tmp_path / "loads.txt"
+    bad.write_text("not loads")
+    r = invoke("analyze", refdata(SQUATS + ".mot"), "--loads", bad)
+    assert r.exit_code == 2 and "loads.txt" in r.output

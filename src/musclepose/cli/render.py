@@ -115,6 +115,24 @@ def analysis_tables(analysis: Any, title: str = "") -> list[Table]:
     return tables
 
 
+_GROUPS = {
+    ("hip_flexion", "+"): "hip flexors",
+    ("hip_flexion", "-"): "hip extensors",
+    ("knee_flexion", "+"): "knee flexors",
+    ("knee_flexion", "-"): "knee extensors",
+    ("ankle_dorsiflexion", "+"): "dorsiflexors",
+    ("ankle_dorsiflexion", "-"): "plantarflexors",
+}
+
+
+def _generator_label(g: str) -> str:
+    """``"knee_flexion_r-"`` -> ``"knee extensors R"``."""
+    dof, sign = g[:-1], g[-1]
+    side = dof[-1].upper() if dof[-2:] in ("_r", "_l") else ""
+    base = dof[:-2] if side else dof
+    return f"{_GROUPS.get((base, sign), base + ' ' + sign)} {side}".strip()
+
+
 def kinetics_tables(kin: dict[str, Any]) -> list[Table]:
     """Per-repetition peak moments, ground reactions and muscle activations (``Analysis.to_dict()["kinetics"]``)."""
     reps = kin["reps"]
@@ -138,10 +156,10 @@ def kinetics_tables(kin: dict[str, Any]) -> list[Table]:
     tables = [moments]
     if reps[0].get("peak_activation"):
         gens = list(reps[0]["peak_activation"])
-        act = Table(title="Peak muscle activation per repetition (static optimisation; + = positive-direction group)")
+        act = Table(title="Peak muscle activation per repetition (static optimisation, 0-1)")
         act.add_column("#", justify="right")
         for g in gens:
-            act.add_column(g, justify="right")
+            act.add_column(_generator_label(g), justify="right")
         act.add_column("unexplained N·m", justify="right")
         for r in reps:
             act.add_row(

@@ -15,7 +15,9 @@ input              what happens
                    on the most upright frames). Then :func:`~musclepose.motion.ik.solve_ik`.
 ``.mot``/``.sto``  OpenSim coordinates -> :func:`~musclepose.motion.opensim_coords.motion_from_opensim`
                    (with ``model`` or the one ``*.osim`` beside the file for the axes).
-``.c3d``           markers turned from Z-up to Y-up, Plug-in Gait landmark IK scaled from the trial.
+``.c3d``           markers turned from Z-up to Y-up. A Plug-in Gait trial (stored knee/ankle
+                   centres, leg lengths, height) -> :func:`~musclepose.io.plugin_gait.pig_motion`
+                   (the file's mass); otherwise Plug-in Gait landmark IK scaled from the trial.
 ``.bvh``           a foreign skeleton retargeted by joint names, units and up axis
                    (:mod:`musclepose.motion.retarget`); ``unit_m`` overrides the unit guess.
 ``.json``          keypoints (:func:`~musclepose.io.keypoints.read_keypoints`): 3D -> keypoint
@@ -325,10 +327,27 @@ def _load_c3d(path: Path, *, body, mass_kg, sex, fps, progress) -> Motion:
     _say(progress, "reading C3D")
     data = read_c3d(path).to_y_up()
     extra = {"subject_mass_kg_in_file": data.subject_mass_kg, "up_axis_in_file": "z"}
+    if body is None and _is_plugin_gait(data):
+        from .plugin_gait import pig_motion
+
+        _say(progress, "Plug-in Gait joint centres and inverse kinematics")
+        motion = pig_motion(data, mass_kg=data.subject_mass_kg or mass_kg, sex=sex)
+        motion.metadata.update(extra)
+        if fps is not None and fps < motion.fps:
+            motion = motion.resampled(fps)
+        return motion
     return _marker_ik(
         path, data.markers, model=None, static=None, body=body, mass_kg=mass_kg, sex=sex, fps=fps,
         progress=progress, allow_osim=False, extra=extra,
     )  # fmt: skip
+
+
+def _is_plugin_gait(data) -> bool:
+    """A Plug-in Gait lower-body trial: pelvis markers, stored knee/ankle centres, leg lengths, height."""
+    proc = data.parameters.get("PROCESSING", {})
+    points = set(data.markers.names) | set(data.model_outputs)
+    need = {"LASI", "RASI", "LPSI", "RPSI", "LKJC", "RKJC", "LAJC", "RAJC"}
+    return need <= points and "LLegLength" in proc and "RLegLength" in proc and bool(data.subject_height_m)
 
 
 def _load_opensim_table(path: Path, *, model, body, fps, progress) -> Motion:

@@ -238,6 +238,8 @@ def assign_feet(
     """
     from dataclasses import replace
 
+    if all(rec.segment is not None for rec in records):
+        return list(records), []
     heel_toe = _heel_toe(motion)
     feet = {f: p.mean(1) for f, p in heel_toe.items()}
     contact = feet_on_floor(motion)

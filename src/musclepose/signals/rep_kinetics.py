@@ -59,20 +59,20 @@ def _dof_names(kinetics) -> list[str]:
     return names + [TRUNK_MOMENT]
 
 
-def rep_kinetics(kinetics, analysis=None, top: int = 6) -> list[RepKinetics]:
+# The main movers reported per repetition: hip and knee extensors, ankle plantarflexors.
+KEY_GENERATORS = tuple(f"{m}_{s}-" for s in "rl" for m in KEY_MOMENTS)
+
+
+def rep_kinetics(kinetics, analysis=None, generators: tuple[str, ...] = KEY_GENERATORS) -> list[RepKinetics]:
     """Per-repetition summary of ``kinetics`` over the repetitions of ``analysis``.
 
-    ``top``: how many generators (largest peak activation over the recording) to report.
+    ``generators``: the torque generators whose peak activation is reported (names as
+    ``MTGParameters.generator_names``; default the hip and knee extensors and the ankle
+    plantarflexors of both sides).
     """
     body = kinetics.motion.body
     weight = body.mass_kg * G
-    gens: list[str] = []
-    if kinetics.activations is not None:
-        from ..body.muscles import mtg_parameters
-
-        names = mtg_parameters(body).generator_names
-        order = np.argsort(-np.nanmax(kinetics.activations, axis=0))[:top]
-        gens = [names[i] for i in order]
+    gens = list(generators) if kinetics.activations is not None else []
     out = []
     for k, (a, b) in enumerate(_windows(analysis, kinetics.motion.n_frames)):
         moments = {d: _signed_peak(kinetics.moment(d)[a:b]) for d in _dof_names(kinetics)}

@@ -1,6 +1,9 @@
 """Synthetic data: exercise motions, MuJoCo-consistent sensors (IMU, keypoints, markers)."""
 
 from .camera import CameraKeypoints, PinholeCamera, SimulatedMarkers, simulate_keypoints, simulate_markers
+from .exercises import EXERCISES as SIM_EXERCISES
+from .exercises import ExerciseSpec as SimExerciseSpec
+from .exercises import Fault, FaultSpec, foot_skating, generate, load_position
 from .imu import (
     IMU_PRESETS,
     PHONE,
@@ -15,10 +18,31 @@ from .imu import (
     perturb_sites,
     simulate_imu,
 )
+from .randomize import (
+    ClipParams,
+    random_clip,
+    sample_body_params,
+    sample_clip_params,
+    sample_exercise_params,
+    sample_faults,
+)
 from .squat import squat_motion
 
 __all__ = [
     "IMU_PRESETS",
+    "SIM_EXERCISES",
+    "ClipParams",
+    "Fault",
+    "FaultSpec",
+    "SimExerciseSpec",
+    "foot_skating",
+    "generate",
+    "load_position",
+    "random_clip",
+    "sample_body_params",
+    "sample_clip_params",
+    "sample_exercise_params",
+    "sample_faults",
     "PHONE",
     "WATCH",
     "CameraKeypoints",

@@ -1,0 +1,181 @@
+"""What a coach looks at, measured on a generated Motion: the observables of the form faults.
+
+Each function takes a :class:`~musclepose.motion.core.Motion` made by
+:func:`musclepose.sim.exercises.generate` (it reads the repetition times from its metadata)
+and returns one number, averaged over the repetitions: joint angles in degrees at the
+repetition's extreme (the bottom of a squat, the top of a press), heights and distances in
+cm, speeds in deg/s. The fault tests compare them between a clip with and without a fault.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..body import forward_kinematics
+from .exercise_ik import contact_point_local
+
+__all__ = [
+    "asymmetry",
+    "at_extremes",
+    "back_bar_drift_cm",
+    "dof_deg",
+    "heel_height_cm",
+    "lead_at_extremes",
+    "lead_heel_height_cm",
+    "mean_sides",
+    "load_drift_cm",
+    "peak_speed",
+    "phase_mean",
+    "rep_max",
+    "rep_min",
+    "stance_width_cm",
+    "trunk_inclination_deg",
+]
+
+
+_LAST_FK: list = []  # (q, fk) of the last Motion measured: several measures share one FK pass
+
+
+def _fk(motion: Any):
+    if _LAST_FK and _LAST_FK[0][0] is motion.q:
+        return _LAST_FK[0][1]
+    with torch.no_grad():
+        fk = forward_kinematics(motion.body, motion.q.detach().to(torch.float64).cpu())
+    _LAST_FK[:] = [(motion.q, fk)]
+    return fk
+
+
+def dof_deg(motion: Any, name: str) -> np.ndarray:
+    return np.degrees(motion.q[:, motion.body.dof_index(name)].detach().cpu().numpy())
+
+
+def extreme_frames(motion: Any) -> np.ndarray:
+    fps = float(motion.fps)
+    return np.array([int(round(r["extreme_s"] * fps)) for r in motion.metadata["reps"]])
+
+
+def at_extremes(motion: Any, values: np.ndarray) -> float:
+    """Mean of ``values (T,)`` at the repetitions' extreme frames."""
+    return float(np.mean(np.asarray(values)[extreme_frames(motion)]))
+
+
+def rep_max(motion: Any, values: np.ndarray) -> float:
+    """Mean over repetitions of the maximum of ``values`` between each repetition's start and end."""
+    fps = float(motion.fps)
+    out = []
+    for r in motion.metadata["reps"]:
+        a, b = int(round(r["start_s"] * fps)), int(round(r["end_s"] * fps)) + 1
+        out.append(np.max(np.asarray(values)[a:b]))
+    return float(np.mean(out))
+
+
+def trunk_inclination_deg(motion: Any) -> np.ndarray:
+    """Angle of the thorax's long axis from vertical (deg), whichever way it leans."""
+    fk = _fk(motion)
+    y = fk.rotations[:, motion.body.segment_index("thorax"), :, 1].numpy()
+    return np.degrees(np.arccos(np.clip(y[:, 1], -1.0, 1.0)))
+
+
+def _heels_cm(motion: Any) -> dict[str, np.ndarray]:
+    fk = _fk(motion)
+    heel = torch.as_tensor(contact_point_local(motion.body, "heel"))
+    out = {}
+    for s in ("r", "l"):
+        i = motion.body.segment_index(f"foot_{s}")
+        out[s] = 100.0 * (fk.origins[:, i, 1] + (fk.rotations[:, i] @ heel)[:, 1]).numpy()
+    return out
+
+
+def heel_height_cm(motion: Any) -> np.ndarray:
+    """Height of the higher heel point above the floor (cm)."""
+    h = _heels_cm(motion)
+    return np.maximum(h["r"], h["l"])
+
+
+def lead_heel_height_cm(motion: Any) -> float:
+    """Height of the lead (front) foot's heel at each repetition's extreme, averaged (lunges; cm)."""
+    h = _heels_cm(motion)
+    fps = float(motion.fps)
+    return float(np.mean([h[r["lead"]][int(round(r["extreme_s"] * fps))] for r in motion.metadata["reps"]]))
+
+
+def back_bar_drift_cm(motion: Any) -> np.ndarray:
+    """Horizontal distance (cm) in front of the mid-foot of the bar seat on the upper back (see ``load_spec``)."""
+    from .exercise_base import load_spec
+
+    spec = load_spec(motion.body, 1.0, "back")
+    fk = _fk(motion)
+    th = motion.body.segment_index("thorax")
+    p = fk.origins[:, th] + fk.rotations[:, th] @ torch.as_tensor(np.asarray(spec["points_local"][0]))
+    return 100.0 * p[:, 0].numpy() - _midfoot_x_cm(motion)
+
+
+def _midfoot_x_cm(motion: Any) -> np.ndarray:
+    fk = _fk(motion)
+    body = motion.body
+    mid = 0.5 * (
+        torch.as_tensor(contact_point_local(body, "ball")) + torch.as_tensor(contact_point_local(body, "heel"))
+    )
+    xs = [
+        (fk.origins[:, i] + fk.rotations[:, i] @ mid)[:, 0]
+        for i in (body.segment_index("foot_r"), body.segment_index("foot_l"))
+    ]
+    return 100.0 * (0.5 * (xs[0] + xs[1])).numpy()
+
+
+def load_drift_cm(motion: Any) -> np.ndarray:
+    """Horizontal (x) distance of the load (or the hands) in front of the mid-foot (cm)."""
+    from .exercises import load_position
+
+    return 100.0 * load_position(motion)[:, 0] - _midfoot_x_cm(motion)
+
+
+def peak_speed(motion: Any, values: np.ndarray, phase: str = "eccentric") -> float:
+    """Mean over repetitions of the peak |d values / dt| within the named phase (units/s)."""
+    fps = float(motion.fps)
+    v = np.gradient(np.asarray(values), 1.0 / fps)
+    out = []
+    for r in motion.metadata["reps"]:
+        for ph in r["phases"]:
+            if ph["name"] == phase:
+                a, b = int(round(ph["start_s"] * fps)), int(round(ph["end_s"] * fps)) + 1
+                out.append(np.max(np.abs(v[a:b])))
+    return float(np.mean(out)) if out else float("nan")
+
+
+def rep_min(motion: Any, values: np.ndarray) -> float:
+    """Mean over repetitions of the minimum of ``values`` between each repetition's start and end."""
+    return -rep_max(motion, -np.asarray(values))
+
+
+def mean_sides(m, name: str) -> np.ndarray:
+    return 0.5 * (dof_deg(m, f"{name}_r") + dof_deg(m, f"{name}_l"))
+
+
+def lead_at_extremes(m, name: str) -> float:
+    """``name`` of the lunge's lead (front) leg at each repetition's extreme, averaged."""
+    fps = float(m.fps)
+    out = [dof_deg(m, f"{name}_{r['lead']}")[int(round(r["extreme_s"] * fps))] for r in m.metadata["reps"]]
+    return float(np.mean(out))
+
+
+def asymmetry(m) -> float:
+    pairs = ("hip_adduction", "knee_flexion", "elbow_flexion", "shoulder_abduction")
+    diff = np.max([np.abs(dof_deg(m, f"{p}_r") - dof_deg(m, f"{p}_l")) for p in pairs], axis=0)
+    return rep_max(m, diff)
+
+
+def phase_mean(m, values: np.ndarray, phase: str) -> float:
+    fps = float(m.fps)
+    spans = [ph for r in m.metadata["reps"] for ph in r["phases"] if ph["name"] == phase]
+    return float(np.mean([np.mean(values[int(ph["start_s"] * fps) : int(ph["end_s"] * fps) + 1]) for ph in spans]))
+
+
+def stance_width_cm(m) -> np.ndarray:
+    fk = _fk(m)
+    b = m.body
+    z = fk.origins[:, [b.segment_index("foot_r"), b.segment_index("foot_l")], 2].numpy()
+    return 100.0 * (z[:, 0] - z[:, 1])
