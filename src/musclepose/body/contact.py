@@ -81,6 +81,7 @@ __all__ = [
     "FootContact",
     "GRFEstimate",
     "centre_of_mass",
+    "distribute_contact_forces",
     "double_support_grf",
     "estimate_grf",
     "foot_contact",
@@ -88,6 +89,7 @@ __all__ = [
 ]
 
 FEET = ("foot_r", "foot_l")
+TORQUE_ARM = 0.05  # m: see distribute_contact_forces
 #: Foot breadth as a fraction of stature (Winter 2009, fig. 4.1).
 FOOT_BREADTH_FRACTION = 0.055
 _EPS = 1e-9
@@ -479,3 +481,83 @@ def _point_at_com(body, q, f_feet, cop, share, floor, mu):
     beta = beta.min(-1, keepdim=True).values.clamp(0.0, 1.0)
     fh = base + beta[..., None] * internal
     return fh + f_feet * torch.tensor([0.0, 1.0, 0.0], dtype=f_feet.dtype, device=f_feet.device)
+
+
+def distribute_contact_forces(
+    body: Body,
+    q: torch.Tensor,
+    qd: torch.Tensor,
+    qdd: torch.Tensor,
+    segments: list[str],
+    points_local: torch.Tensor,
+    planted: torch.Tensor,
+    external: list[ExternalWrench] | None = None,
+    iterations: int = 4,
+) -> tuple[list[ExternalWrench], torch.Tensor, torch.Tensor]:
+    """Forces at known contact points (feet, hands, ...) that balance the root residual.
+
+    For motions whose contacts are known (synthetic clips: which points are planted, and
+    where), the wrench the environment must supply (the root residual of inverse dynamics
+    with ``external`` loads only) is shared among the planted points by the minimum-norm
+    solution of ``G f = w`` (G: the 6 x 3n grasp matrix of the points about the pelvis
+    origin; Kerr & Roth 1986, the standard distribution of a wrench over contacts). Points
+    whose vertical force comes out negative are released (weight 1e-4) and the system
+    solved again, ``iterations`` times, so that the floor only pushes where it can; what
+    cannot be balanced then (e.g. in flight) stays as the residual.
+
+    Parameters
+    ----------
+    segments
+        Segment name of each of the ``n`` contact points.
+    points_local : (n, 3)
+        The points in their segment frames (m).
+    planted : (..., n) bool or float
+        Which points touch the ground in each frame.
+
+    Returns
+    -------
+    wrenches, forces, residual
+        One :class:`ExternalWrench` per point (force at the point's world position, plus
+        the patch moment),
+        the forces ``(..., n, 3)`` N, and the remaining residual ``(..., 6)`` (force,
+        moment about the pelvis origin) after applying them.
+    """
+    from .dynamics import root_residual
+
+    fk = forward_kinematics(body, q)
+    idx = [body.segment_index(s) for s in segments]
+    loc = torch.as_tensor(points_local, dtype=q.dtype, device=q.device)
+    pts = fk.origins[..., idx, :] + (fk.rotations[..., idx, :, :] @ loc[..., None])[..., 0]  # (..., n, 3)
+    tau = inverse_dynamics(body, q, qd, qdd, external)
+    f_req, m_req = root_residual(body, q, tau)
+    w = torch.cat([f_req, m_req], -1)  # what the contacts must supply
+    r = pts - q[..., None, 0:3]
+    n = len(idx)
+    eye = torch.eye(3, dtype=q.dtype, device=q.device).expand(*r.shape[:-1], 3, 3)
+    rx = torch.zeros(*r.shape[:-1], 3, 3, dtype=q.dtype, device=q.device)
+    rx[..., 0, 1], rx[..., 0, 2], rx[..., 1, 2] = -r[..., 2], r[..., 1], -r[..., 0]
+    rx = rx - rx.transpose(-1, -2)  # skew(r): moment of a force f is r x f
+    zero = torch.zeros_like(eye)
+    # Unknowns per point: a force, and a moment scaled by TORQUE_ARM (a contact patch's
+    # moment, e.g. the CoP moving across a foot): the minimum norm prefers forces at points
+    # further apart than TORQUE_ARM and uses patch moments only for what the points cannot do
+    # (two points on one line cannot hold a moment about that line).
+    g = torch.cat([torch.cat([eye, rx], -2), torch.cat([zero, TORQUE_ARM * eye], -2)], -1)  # (..., n, 6, 6)
+    g = g.permute(*range(g.dim() - 3), -2, -3, -1).reshape(*r.shape[:-2], 6, 6 * n)
+    weight = planted.to(q.dtype)
+    eye6 = torch.eye(6, dtype=q.dtype, device=q.device)
+    for _ in range(iterations):
+        wd = weight.repeat_interleave(6, -1)  # (..., 6n)
+        a = (g * wd[..., None, :]) @ g.transpose(-1, -2) + 1e-9 * eye6
+        x = wd * (g.transpose(-1, -2) @ torch.linalg.solve(a, w[..., None]))[..., 0]
+        x = x.reshape(*r.shape[:-1], 6)
+        pulling = (x[..., 1] < 0) & (weight > 0.5)
+        if not bool(pulling.any()):
+            break
+        weight = torch.where(pulling, torch.full_like(weight, 1e-4), weight)
+    x = torch.where(weight[..., None] > 0.5, x, torch.zeros_like(x))
+    f, torque = x[..., :3], TORQUE_ARM * x[..., 3:]
+    wrenches = [ExternalWrench(segments[k], f[..., k, :], pts[..., k, :], torque[..., k, :]) for k in range(n)]
+    tau2 = inverse_dynamics(body, q, qd, qdd, [*(external or []), *wrenches])
+    f2, m2 = root_residual(body, q, tau2)
+    return wrenches, f, torch.cat([f2, m2], -1)

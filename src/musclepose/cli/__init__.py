@@ -17,6 +17,7 @@ from .analyze import analyze
 from .body import body_app
 from .convert import convert
 from .demo import demo
+from .simulate import simulate
 
 app = typer.Typer(
     name="musclepose",
@@ -43,6 +44,7 @@ def _root(
 app.command(help="Run the main job on built-in defaults and print the results.")(demo)
 app.command()(analyze)
 app.command()(convert)
+app.command()(simulate)
 app.add_typer(body_app, name="body")
 
 

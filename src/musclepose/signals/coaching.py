@@ -97,7 +97,7 @@ FAULT_KNOWLEDGE: dict[str, tuple[str, str, tuple[str, ...]]] = {
             "go lower, under control",
         ),  # noqa: E501
     ),
-    "forward_trunk_lean": (
+    "forward_lean": (
         "too much forward lean",
         "the load moves away from the hips, which raises the moment the lower back has to hold",
         ("keep your chest up", "stay tall through the torso", "brace and lead with the chest"),
@@ -150,6 +150,29 @@ FAULT_KNOWLEDGE: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "the last part of the range, where the muscles are shortest, goes untrained",
         ("finish each repetition fully extended", "lock out at the top", "stand all the way up"),
     ),
+    "hip_pike": (
+        "the hips piking up",
+        "the shoulders take more of the body weight and the core and chest work through less range",
+        (
+            "lower the hips into one straight line",
+            "keep head, hips and heels aligned",
+            "brace the abs to flatten the body",
+        ),  # noqa: E501
+    ),
+    "lumbar_hyperextension": (
+        "the lower back arching",
+        "an arched spine under load compresses the back of the vertebrae",
+        (
+            "ribs down, brace the core",
+            "squeeze the glutes to keep the pelvis neutral",
+            "keep the ribcage stacked over the pelvis",
+        ),  # noqa: E501
+    ),
+    "narrow_stance": (
+        "a narrow stance",
+        "a small base of support makes balance harder and limits how deep the hips can go",
+        ("set your feet about shoulder width apart", "widen your stance a little", "turn the toes slightly out"),
+    ),
     "knee_over_toe": (
         "the front knee travelling far past the toes",
         "it raises the load on the front of the knee",
@@ -160,8 +183,8 @@ FAULT_KNOWLEDGE: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "the shoulders work through less range",
         ("reach all the way overhead", "clap the hands above your head", "finish the arm swing at the top"),
     ),
-    "trunk_sway": (
-        "the trunk swaying",
+    "torso_swing": (
+        "the torso swinging",
         "energy leaks sideways instead of going into the movement",
         ("keep the torso still", "brace before each repetition", "stay stacked over the hips"),
     ),
@@ -182,8 +205,9 @@ _GOOD = (
 def _measure(f: FaultFact) -> str:
     if f.value is None:
         return ""
-    what = f" ({f.what} {_fmt_value(f.value, f.unit)} {f.unit})".replace(" %", "%") if f.what else ""
-    return what
+    head, _, qualifier = f.what.partition(", ")
+    tail = f", {qualifier}" if qualifier else ""
+    return f" ({head} {_fmt_value(f.value, f.unit)} {f.unit}{tail})".replace(" %", "%") if f.what else ""
 
 
 def coach_text(facts: CoachFacts, rng: np.random.Generator | int | None = None) -> str:
@@ -209,8 +233,14 @@ def coach_text(facts: CoachFacts, rng: np.random.Generator | int | None = None) 
     for k, f in enumerate(faults):
         label, consequence, cues = FAULT_KNOWLEDGE[f.name]
         side = {"r": " on the right", "l": " on the left"}.get(f.side or "", "")
-        strength = "clear" if f.severity >= 0.6 else "some" if f.severity >= 0.3 else "a slight tendency toward"
-        lead = pick(("Watch for {s} {l}{side}{m}.", "I see {s} {l}{side}{m}.", "There is {s} {l}{side}{m}."))
+        strength = "pronounced" if f.severity >= 0.6 else "moderate" if f.severity >= 0.3 else "slight"
+        lead = pick(
+            (
+                "I see {l}{side}{m}; it is {s}.",
+                "Watch out for {l}{side}{m}, which is {s}.",
+                "The main thing to fix is {l}{side}{m} ({s})." if k == 0 else "There is also {l}{side}{m} ({s}).",
+            )
+        )
         parts.append(lead.format(s=strength, l=label, side=side, m=_measure(f)))
         parts.append(f"This matters because {consequence}.")
         cue = pick(cues)
@@ -218,7 +248,7 @@ def coach_text(facts: CoachFacts, rng: np.random.Generator | int | None = None) 
                      if k == 0 else f"Also, {cue}.")  # fmt: skip
     if facts.peak_moments and faults:
         joint, value = max(facts.peak_moments.items(), key=lambda kv: kv[1])
-        parts.append(f"Your {joint} carried the most, with a peak of {value:.2f} N·m/kg.")
+        parts.append(f"The {joint} carried the most: a peak moment of {value:.2f} N·m/kg.")
     if not faults:
         parts.append(pick(_GOOD))
     return " ".join(parts)

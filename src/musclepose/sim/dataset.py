@@ -1,0 +1,476 @@
+"""The synthetic data engine: random labelled clips with every modality, written to HDF5 and clip JSON.
+
+One clip (:func:`synthesize_clip`) is a random exercise motion on a random subject
+(:mod:`.randomize`, :mod:`.exercises`) plus, at the motion's frame rate:
+
+- physics ground truth: joint moments ``tau (T, 47)`` by inverse dynamics with ground
+  reactions estimated from the planted contacts (the residual vanishes where the contacts
+  can supply it), ``grf``/``cop (T, 2, 3)`` per foot, minimal muscle activations
+  ``activations (T, 82)`` (static optimisation of the torque generators);
+- sensors: a phone on the torso and a watch on the left wrist (accelerometer and gyroscope
+  in the sensor frame, ``imu_acc``/``imu_gyro (T, 2, 3)``, m/s^2 and rad/s, with the
+  phone/watch error models and a randomised placement), COCO-17 keypoints through a random
+  pinhole camera with jitter, confidence and self-occlusion (``keypoints (T, 17, 3)``:
+  pixel x, y, confidence);
+- labels: the seven channels ``channels (T, 7)`` and wave features (the same code as for
+  real recordings, :func:`musclepose.signals.waves.run_analysis`), repetitions and phases,
+  the exercise, its faults with severity, side and the measured quantity that shows each,
+  the quality grade, and the rule-based coach text (:mod:`musclepose.signals.coaching`).
+
+Clips are reproducible from ``(seed, index)``. :func:`build_dataset` draws a pool of
+subjects, splits them train/val/test (so no subject is in two splits), synthesises clips on
+all cores (``multiprocessing``, one torch thread per worker) in a deterministic order and
+streams them into one HDF5 file (:func:`musclepose.io.hdf5.write_motions`, atomic), and
+optionally one clip JSON per clip in the seed schema. Read it back for training with
+:class:`musclepose.io.clip_stream.ClipStream`.
+
+The coach text is a training *target*. It is stored under the attribute ``language`` and
+must never be part of a model's input.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..motion import Motion
+from .exercises import EXERCISES
+from .randomize import ClipParams, sample_body_params, sample_exercise_params, sample_faults
+
+__all__ = [
+    "ARRAY_KEYS",
+    "SPLITS",
+    "ClipKinetics",
+    "SyntheticClip",
+    "build_dataset",
+    "clip_kinetics",
+    "clip_params_for",
+    "synthesize_clip",
+]
+
+SPLITS = {"train": 0.8, "val": 0.1, "test": 0.1}
+UPPER_BODY = {"push_up", "overhead_press", "bent_over_row"}
+SIDED_FAULTS = {"knee_valgus", "asymmetric_drive", "heel_lift", "elbow_flare", "knee_over_toe"}
+MAX_CONTACTS = 8  # "planted" is padded to this many columns; attrs["contact_names"] names the used ones
+IMU_SITES = ("phone_torso", "watch_left")
+ARRAY_KEYS = (
+    "tau", "grf", "cop", "contact_force", "activations", "imu_acc", "imu_gyro", "keypoints", "channels", "planted",
+)  # fmt: skip
+
+
+@dataclass
+class SyntheticClip:
+    """One synthesised clip: the motion, per-frame arrays (:data:`ARRAY_KEYS`) and JSON-ready labels."""
+
+    motion: Motion
+    arrays: dict[str, np.ndarray]
+    attrs: dict[str, Any]
+
+
+def _subjects(seed: int, n_subjects: int) -> list[dict[str, Any]]:
+    """A pool of random subjects, each in one split (at least one subject in val and test when n >= 3)."""
+    rng = np.random.default_rng([seed, 0])
+    n_held = [max(1, round(SPLITS[s] * n_subjects)) if n_subjects >= 3 else 0 for s in ("val", "test")]
+    labels = ["val"] * n_held[0] + ["test"] * n_held[1]
+    labels = ["train"] * (n_subjects - len(labels)) + labels
+    labels = [labels[i] for i in rng.permutation(n_subjects)]
+    out = []
+    for i in range(n_subjects):
+        h, m, sex = sample_body_params(rng)
+        out.append({"subject": f"s{seed}-{i:05d}", "height_m": h, "mass_kg": m, "sex": sex, "split": labels[i]})
+    return out
+
+
+def clip_params_for(
+    seed: int,
+    index: int,
+    subjects: Sequence[dict[str, Any]],
+    exercises: Sequence[str] | None = None,
+    faults: Sequence[str] | None = None,
+    fault_rate: float = 0.5,
+    duration_s: float | None = 10.0,
+) -> tuple[ClipParams, dict[str, Any]]:
+    """The parameters of clip ``index`` of a dataset (deterministic in ``seed`` and ``index``).
+
+    ``faults``: restrict to these faults (each drawn clip gets one of them with probability
+    ``fault_rate``); ``duration_s``: choose the repetition count so the clip lasts about this.
+    """
+    rng = np.random.default_rng([seed, 1, index])
+    names = list(exercises) if exercises else sorted(EXERCISES)
+    exercise = names[int(rng.integers(len(names)))]
+    subject = subjects[int(rng.integers(len(subjects)))]
+    params = sample_exercise_params(exercise, rng, subject["height_m"])
+    if duration_s is not None:
+        rep_s = sum(float(params.get(k, 0.0)) for k in ("eccentric_s", "concentric_s", "pause_s", "rest_s"))
+        params["reps"] = int(np.clip(round(duration_s / max(rep_s, 0.5)), 1, 12))
+    chosen = sample_faults(exercise, rng, fault_rate)
+    if faults is not None:
+        allowed = [f for f in faults if f in EXERCISES[exercise].faults]
+        chosen = {}
+        if allowed and rng.random() < fault_rate:
+            name = allowed[int(rng.integers(len(allowed)))]
+            chosen[name] = {"severity": float(rng.uniform(0.2, 1.0)), "side": "r" if rng.random() < 0.5 else "l"}
+    cp = ClipParams(exercise, subject["height_m"], subject["mass_kg"], subject["sex"], params, chosen,
+                    int(rng.integers(2**31 - 1)))  # fmt: skip
+    return cp, subject
+
+
+def _camera(rng: np.random.Generator, height_m: float):
+    from .camera import PinholeCamera
+
+    yaw = rng.uniform(-np.pi / 3, np.pi / 3)  # in front of the subject (+X), +-60 deg
+    dist = rng.uniform(2.5, 4.0)
+    pos = (dist * np.cos(yaw), rng.uniform(0.6, 1.4), dist * np.sin(yaw))
+    return PinholeCamera.look_at(pos, (0.0, 0.5 * height_m, 0.0), fov_deg=float(rng.uniform(50, 70)))
+
+
+def _fault_facts(cp: ClipParams, motion: Motion) -> tuple[list[Any], dict[str, Any]]:
+    from ..signals.coaching import FaultFact
+
+    spec = EXERCISES[cp.exercise]
+    facts, labels = [], {}
+    for name, f in cp.faults.items():
+        fs = spec.faults[name]
+        value = float(fs.measure(motion))
+        shows = fs.shows.replace("_", " ")
+        inside = shows[shows.rfind("(") + 1 : -1] if shows.endswith(")") else ""
+        unit, _, qualifier = inside.partition(", ")
+        what = (shows[: shows.rfind("(")].strip() if inside else shows) + (f", {qualifier}" if qualifier else "")
+        side = f.get("side") if f.get("side") in ("r", "l") and name in SIDED_FAULTS else None
+        facts.append(FaultFact(name, float(f["severity"]), value, unit, what, side))
+        labels[name] = {"severity": float(f["severity"]), "side": f.get("side"), "measured": value, "shows": fs.shows}
+    return facts, labels
+
+
+def synthesize_clip(cp: ClipParams, subject: dict[str, Any] | None = None, modalities: Sequence[str] = ("all",)):
+    """One :class:`SyntheticClip` from its parameters (see the module docstring for its content)."""
+    from ..signals.coaching import CoachFacts, coach_text
+    from ..signals.waves import run_analysis
+    from .camera import simulate_keypoints
+    from .imu import PHONE, WATCH, corrupt_imu, imu_sites, perturb_sites, simulate_imu
+
+    every = "all" in modalities
+    rng = np.random.default_rng(cp.seed)
+    motion = cp.generate()
+    body, q = motion.body, motion.q
+    kin = clip_kinetics(motion)
+    arrays: dict[str, np.ndarray] = {
+        "tau": kin.tau.numpy().astype(np.float32),
+        "grf": np.stack([kin.grf["foot_r"], kin.grf["foot_l"]], 1).astype(np.float32),
+        "cop": np.nan_to_num(np.stack([kin.cop["foot_r"], kin.cop["foot_l"]], 1)).astype(np.float32),
+        "contact_force": _padded(kin.contact_force, MAX_CONTACTS).astype(np.float32),
+        "activations": kin.activations.astype(np.float32),
+        "planted": _padded(np.asarray(motion.metadata["contact"]["planted"], dtype=np.uint8), MAX_CONTACTS),
+    }
+    gen = torch.Generator().manual_seed(int(rng.integers(2**31 - 1)))
+    if every or "imu" in modalities:
+        sites = perturb_sites(imu_sites(body, IMU_SITES), gen)
+        clean = simulate_imu(body, q, kin.qd, kin.qdd, sites, fps=motion.fps)
+        noisy = corrupt_imu(clean, {"phone_torso": PHONE, "watch_left": WATCH}, generator=gen)
+        arrays["imu_acc"] = noisy.acc.numpy().astype(np.float32)
+        arrays["imu_gyro"] = noisy.gyro.numpy().astype(np.float32)
+    if every or "keypoints" in modalities:
+        kp = simulate_keypoints(body, q, camera=_camera(rng, body.height_m), fps=motion.fps, generator=gen)
+        arrays["keypoints"] = torch.cat([kp.pixels, kp.confidence[..., None]], -1).numpy().astype(np.float32)
+    spec = EXERCISES[cp.exercise]
+    run = run_analysis(motion, exercise=spec.signals_exercise)
+    from ..io.clip import CLIP_CHANNELS
+
+    arrays["channels"] = np.stack([run.channels[c] for c in CLIP_CHANNELS], 1).astype(np.float32)
+    facts, fault_labels = _fault_facts(cp, motion)
+    reps = motion.metadata.get("reps", [])
+    phases = [r.get("phases", {}) for r in reps]
+    ecc = [p["eccentric_s"] for p in phases if isinstance(p, dict) and "eccentric_s" in p]
+    con = [p["concentric_s"] for p in phases if isinstance(p, dict) and "concentric_s" in p]
+    depth = float(np.degrees(q.numpy()[:, [body.dof_index("knee_flexion_r"), body.dof_index("knee_flexion_l")]].max()))
+    peaks = {}
+    if cp.exercise in UPPER_BODY:
+        for label, dof in (("elbow muscles", "elbow_flexion"), ("shoulder muscles", "shoulder_flexion")):
+            peaks[label] = round(float(max(np.abs(kin.moment(f"{dof}_{s}", body)).max() for s in "rl")), 2)
+    else:
+        for label, dof in (("hip extensors", "hip_flexion"), ("knee extensors", "knee_flexion"),
+                           ("ankle plantarflexors", "ankle_dorsiflexion")):  # fmt: skip
+            peaks[label] = round(float(max(-kin.moment(f"{dof}_{s}", body).min() for s in "rl")), 2)
+    grade = run.features.grade
+    facts_obj = CoachFacts(
+        exercise=cp.exercise,
+        n_reps=int(motion.metadata.get("n_reps", len(reps))),
+        grade=grade,
+        depth_deg=depth,
+        eccentric_s=float(np.mean(ecc)) if ecc else None,
+        concentric_s=float(np.mean(con)) if con else None,
+        faults=tuple(facts),
+        peak_moments=peaks,
+    )
+    attrs = {
+        "exercise": cp.exercise,
+        "faults": fault_labels,
+        "grade": grade,
+        "n_reps": facts_obj.n_reps,
+        "reps": _jsonable(reps),
+        "wave_features": run.features.to_dict(),
+        "language": coach_text(facts_obj, rng),
+        "params": cp.to_dict(),
+        "subject": (subject or {}).get("subject", ""),
+        "split": (subject or {}).get("split", "train"),
+        "residual_max_n": float(np.abs(kin.residual_force[kin.supported]).max(initial=0.0)),
+        "residual_max_nm": float(np.abs(kin.residual_moment[kin.supported]).max(initial=0.0)),
+        "contact_names": list(motion.metadata["contact"]["names"]),
+        "units": {
+            "tau": "N m",
+            "grf": "N",
+            "cop": "m",
+            "imu_acc": "m/s^2",
+            "imu_gyro": "rad/s",
+            "keypoints": "px, px, confidence",
+            "channels": "see musclepose.signals.channels",
+        },  # fmt: skip
+    }
+    return SyntheticClip(motion, arrays, attrs)
+
+
+def _padded(a: np.ndarray, width: int) -> np.ndarray:
+    if a.shape[1] > width:
+        raise ValueError(f"{a.shape[1]} contacts; at most {width} are stored")
+    return np.pad(a, ((0, 0), (0, width - a.shape[1])) + ((0, 0),) * (a.ndim - 2))
+
+
+def _load_wrenches(motion: Motion) -> list:
+    """The external load (bar, dumbbells) as wrenches on the segments holding it: its weight and
+    inertia, ``m (g - a)`` split equally over its points (accelerations by central differences)."""
+    from ..body import GRAVITY, ExternalWrench, forward_kinematics
+    from .exercise_base import world_points
+
+    load = motion.metadata.get("load") or {}
+    mass, segs, pts = float(load.get("mass_kg") or 0.0), load.get("segments") or [], load.get("points_local") or []
+    if mass <= 0.0 or not segs:
+        return []
+    with torch.no_grad():
+        p = world_points(motion.body, forward_kinematics(motion.body, motion.q), segs, pts)  # (T, k, 3)
+    a = np.gradient(np.gradient(p.numpy(), axis=0), axis=0) * motion.fps**2
+    force = mass / len(segs) * (np.asarray(GRAVITY) - a)
+    return [ExternalWrench(s, torch.as_tensor(force[:, k]), p[:, k]) for k, s in enumerate(segs)]
+
+
+@dataclass
+class ClipKinetics:
+    """Ground-truth kinetics of a synthetic clip (see :func:`clip_kinetics`)."""
+
+    tau: torch.Tensor
+    qd: torch.Tensor
+    qdd: torch.Tensor
+    grf: dict[str, np.ndarray]
+    cop: dict[str, np.ndarray]
+    contact_force: np.ndarray
+    activations: np.ndarray
+    residual_force: np.ndarray
+    residual_moment: np.ndarray
+    supported: np.ndarray
+    mass_kg: float
+
+    def moment(self, dof: str, body) -> np.ndarray:
+        return self.tau[:, body.dof_index(dof)].numpy() / self.mass_kg
+
+
+def clip_kinetics(motion: Motion) -> ClipKinetics:
+    """Joint moments of a generated clip with its known contacts and load.
+
+    The load's weight and inertia act on the hands or back; the planted contact points
+    (feet, hands, seat) share what the body then needs by
+    :func:`musclepose.body.contact.distribute_contact_forces`, so the root residual vanishes
+    wherever the contacts can supply it (reported: ``residual_*`` over the ``supported``
+    frames, those with a planted contact). Then inverse dynamics and static optimisation.
+    """
+    from ..body import inverse_dynamics, mtg_parameters, static_optimization
+    from ..body.contact import distribute_contact_forces
+    from ..motion.kinetics import centre_of_pressure
+
+    body, q = motion.body, motion.q
+    qd, qdd = motion.velocities()
+    c = motion.metadata["contact"]
+    planted = torch.as_tensor(np.asarray(c["planted"]))
+    ext = _load_wrenches(motion)
+    wrenches, forces, residual = distribute_contact_forces(
+        body, q, qd, qdd, list(c["segments"]), torch.tensor(c["points_local"]), planted, external=ext
+    )
+    tau = inverse_dynamics(body, q, qd, qdd, [*ext, *wrenches])
+    so = static_optimization(mtg_parameters(body), q, qd, tau)
+    grf, cop = {}, {}
+    for foot in ("foot_r", "foot_l"):
+        ws = [w for w in wrenches if w.segment == foot]
+        f = sum((w.force for w in ws), torch.zeros_like(q[:, :3])).numpy()
+        m0 = sum((torch.linalg.cross(w.point, w.force) + w.torque for w in ws), torch.zeros_like(q[:, :3])).numpy()
+        grf[foot], cop[foot] = f, centre_of_pressure(f, m0, 0.0)
+    res = residual.numpy()
+    return ClipKinetics(tau.detach(), qd, qdd, grf, cop, forces.numpy(), so.activations.numpy(), res[:, :3],
+                        res[:, 3:], planted.numpy().any(1), body.mass_kg)  # fmt: skip
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray | torch.Tensor):
+        return np.asarray(x).tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+# ----------------------------------------------------------------------------- building
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(config: dict[str, Any]) -> None:
+    torch.set_num_threads(1)
+    _WORKER.update(config)
+
+
+def _make(index: int) -> tuple[int, dict[str, Any]]:
+    """Worker: synthesise clip ``index`` and return it as plain picklable data."""
+    c = _WORKER
+    cp, subject = clip_params_for(c["seed"], index, c["subjects"], c["exercises"], c["faults"], c["fault_rate"],
+                                  c["duration_s"])  # fmt: skip
+    clip = synthesize_clip(cp, subject, c["modalities"])
+    meta = dict(clip.motion.metadata)
+    meta.pop("contact", None)  # stored as the "planted" array
+    body = clip.motion.body
+    return index, {
+        "q": clip.motion.q.numpy(),
+        "fps": clip.motion.fps,
+        "body": (dict(body.lengths), body.mass_kg, body.sex, body.height_m),
+        "metadata": _jsonable(meta),
+        "arrays": clip.arrays,
+        "attrs": clip.attrs,
+    }
+
+
+def _unpack(payload: dict[str, Any], bodies: dict) -> SyntheticClip:
+    from ..body import Body
+
+    lengths, mass, sex, height = payload["body"]
+    key = (tuple(sorted(lengths.items())), mass, sex, height)
+    if key not in bodies:
+        bodies[key] = Body.from_segment_lengths(lengths, mass, sex, height)
+    motion = Motion(torch.as_tensor(payload["q"]), payload["fps"], bodies[key], payload["metadata"])
+    return SyntheticClip(motion, payload["arrays"], payload["attrs"])
+
+
+def build_dataset(
+    out: str | Path,
+    n: int,
+    seed: int = 0,
+    exercises: Sequence[str] | None = None,
+    faults: Sequence[str] | None = None,
+    fault_rate: float = 0.5,
+    duration_s: float | None = 10.0,
+    n_subjects: int | None = None,
+    workers: int | None = None,
+    clips_dir: str | Path | None = None,
+    modalities: Sequence[str] = ("all",),
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Synthesise ``n`` clips into the HDF5 file ``out`` (and clip JSONs into ``clips_dir``).
+
+    Deterministic for a ``seed`` whatever ``workers`` is. ``progress(k)`` is called after
+    each clip. Returns a summary (clips per split, exercises, faults, seconds).
+    """
+    import time
+
+    from ..io.hdf5 import write_motions
+
+    if n < 1:
+        raise ValueError(f"n must be at least 1; got {n}")
+    for e in exercises or []:
+        if e not in EXERCISES:
+            raise ValueError(f"unknown exercise {e!r}; known: {sorted(EXERCISES)}")
+    known_faults = {f for spec in EXERCISES.values() for f in spec.faults}
+    for f in faults or []:
+        if f not in known_faults:
+            raise ValueError(f"unknown fault {f!r}; known: {sorted(known_faults)}")
+    if faults and exercises and not any(f in EXERCISES[e].faults for f in faults for e in exercises):
+        raise ValueError(f"none of the faults {list(faults)} applies to {list(exercises)}")
+    subjects = _subjects(seed, n_subjects or max(3, n // 8))
+    config = {
+        "seed": seed, "subjects": subjects, "exercises": list(exercises or []) or None,
+        "faults": list(faults) if faults else None, "fault_rate": fault_rate, "duration_s": duration_s,
+        "modalities": tuple(modalities),
+    }  # fmt: skip
+    workers = workers or os.cpu_count() or 1
+    summary: dict[str, Any] = {"n": n, "splits": {}, "exercises": {}, "faults": {}, "frames": 0}
+    t0 = time.perf_counter()
+    clips_path = Path(clips_dir) if clips_dir is not None else None
+    if clips_path is not None:
+        clips_path.mkdir(parents=True, exist_ok=True)
+
+    def stream():
+        if workers == 1:
+            _init_worker(config)
+            results = map(_make, range(n))
+            pool = None
+        else:
+            pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(config,))
+            results = pool.imap(_make, range(n), chunksize=1)
+        bodies: dict = {}
+        try:
+            for k, (index, payload) in enumerate(results):
+                clip = _unpack(payload, bodies)
+                a = clip.attrs
+                summary["splits"][a["split"]] = summary["splits"].get(a["split"], 0) + 1
+                summary["exercises"][a["exercise"]] = summary["exercises"].get(a["exercise"], 0) + 1
+                for f in a["faults"]:
+                    summary["faults"][f] = summary["faults"].get(f, 0) + 1
+                summary["frames"] += clip.motion.n_frames
+                if clips_path is not None:
+                    _write_clip_json(clips_path / f"clip_{index:06d}.json", clip)
+                if progress is not None:
+                    progress(k + 1)
+                yield clip
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
+
+    pending: list[dict[str, Any]] = []  # write_motions takes each clip's extras right after its motion
+
+    def motions():
+        for clip in stream():
+            pending.append({**clip.arrays, **clip.attrs})
+            yield clip.motion
+
+    def extras():
+        while pending:
+            yield pending.pop(0)
+
+    write_motions(out, motions(), extras(), dtype="float32")
+    summary["seconds"] = time.perf_counter() - t0
+    summary["clips_per_s"] = n / summary["seconds"]
+    summary["ten_second_clips_per_s"] = summary["frames"] / (10.0 * 100.0) / summary["seconds"]
+    return summary
+
+
+def _write_clip_json(path: Path, clip: SyntheticClip) -> None:
+    from ..io.clip import CLIP_CHANNELS, Clip, write_clip
+
+    a = clip.attrs
+    ch = clip.arrays["channels"].astype(np.float64)
+    c = Clip(
+        channels={name: ch[:, k] for k, name in enumerate(CLIP_CHANNELS)},
+        fps=float(clip.motion.fps),
+        exercise=a["exercise"],
+        expert=not a["faults"],
+        error_rate=[float(v["severity"]) for v in a["faults"].values()],
+        video_id=path.stem,
+        wave_features=a["wave_features"],
+        language=a["language"],
+        extra={"faults": a["faults"], "grade": a["grade"], "subject": a["subject"], "split": a["split"]},
+    )
+    write_clip(path, c)
