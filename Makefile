@@ -37,12 +37,14 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q ".[bench]"
 	$(BIN)/python benchmarks/bench_inverse_dynamics.py
+	$(BIN)/python benchmarks/bench_kinetics.py
+	$(BIN)/python benchmarks/bench_simulate.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info

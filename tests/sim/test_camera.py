@@ -20,15 +20,6 @@ from musclepose.sim import squat_motion
 from musclepose.sim.camera import PinholeCamera, body_capsules, simulate_keypoints, simulate_markers
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These are tiny tensor ops: intra-op threads cost more than they give (and CI cores are shared)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_projection_matches_mujoco_camprojection(body):
     """Our look-at camera and OpenCV projection equal MuJoCo's camprojection sensor (principal point W/2, H/2)."""
     cam = PinholeCamera.look_at(position=(2.5, 1.4, 1.0), target=(0.0, 0.9, 0.1), width=640, height=480, fov_deg=70)

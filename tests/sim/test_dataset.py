@@ -17,14 +17,6 @@ from musclepose.sim import SIM_EXERCISES, generate
 from musclepose.sim.dataset import build_dataset, clip_kinetics
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.mark.parametrize("exercise", ["push_up", "squat", "deadlift", "overhead_press"])
 def test_contact_forces_balance_the_root(exercise):
     """With hands and feet known, the contact forces leave no residual (Newton-Euler on the whole body)."""

@@ -22,15 +22,6 @@ FAST = {"reps": 2, "fps": 50.0}
 EIGHT = {"squat", "deadlift", "overhead_press", "lunge", "push_up", "jumping_jack", "sit_to_stand", "bent_over_row"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # Small batched FK is several times faster on one thread than with intra-op contention.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def body():
     return Body.standard(1.75, 70.0, "male")

@@ -31,15 +31,6 @@ from musclepose.sim.imu import (
 QUIET = IMUErrors(acc_bias=0.0, scale=0.0, misalignment_deg=0.0, drop_rate=0.0, noise=False, bias=False, saturate=False)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These are tiny tensor ops: intra-op threads cost more than they give (and CI cores are shared)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _t(x):
     return torch.as_tensor(x, dtype=torch.float64)
 

@@ -73,7 +73,7 @@ from torch.func import jvp
 
 from ._ops import cross
 from .dynamics import GRAVITY, ExternalWrench, inverse_dynamics
-from .kinematics import forward_kinematics
+from .kinematics import forward_kinematics, segment_poses
 from .model import Body
 
 __all__ = [
@@ -161,10 +161,10 @@ def sole_points_local(body: Body) -> tuple[tuple[float, float, float], ...]:
 
 def sole_points(body: Body, q: torch.Tensor) -> torch.Tensor:
     """World positions ``(..., 2 feet, 3, 3)`` of heel, metatarsal heads and toe tip (right, left)."""
-    fk = forward_kinematics(body, q)
+    rot_all, org_all = segment_poses(body, q)
     idx = [body.segment_index(f) for f in FEET]
-    rot = fk.rotations[..., idx, :, :]
-    org = fk.origins[..., idx, :]
+    rot = rot_all[..., idx, :, :]
+    org = org_all[..., idx, :]
     local = torch.tensor(sole_points_local(body), dtype=q.dtype, device=q.device)
     return org[..., :, None, :] + torch.einsum("...fij,pj->...fpi", rot, local)
 

@@ -332,7 +332,7 @@ def solve_ik(
 # A rotational DoF that turns more than this between consecutive frames has (almost always)
 # jumped to another local minimum of the marker fit (spine split, arm twist), not moved.
 JUMP_RAD = np.radians(15.0)
-_REPAIR_PASSES = 60
+_REPAIR_PASSES = 20
 
 
 def _marker_cost(body: Body, ms: MarkerSet, y: np.ndarray, mask: np.ndarray, q: torch.Tensor) -> np.ndarray:
@@ -369,8 +369,9 @@ def _repair_jumps(body, ms, y, mask, q, lm_args, max_step: float = JUMP_RAD) -> 
             break
         tried[frames] = True
         init = q[frames - 1].numpy()
-        new = _levenberg_marquardt(body, ms, y[frames], mask[frames], init, limit_weight, prior_weight, iterations,
-                                   0.0, free)  # fmt: skip
+        # Warm-started from a neighbour, a frame converges in a few steps.
+        new = _levenberg_marquardt(body, ms, y[frames], mask[frames], init, limit_weight, prior_weight,
+                                   max(8, iterations // 3), 0.0, free)  # fmt: skip
         new_cost = _marker_cost(body, ms, y[frames], mask[frames], new)
         jump_new = (new[:, 3:] - q[frames - 1, 3:]).abs().amax(-1).numpy()
         ok = (new_cost <= 1.25 * cost[frames] + slack[frames]) & (jump_new < step[frames - 1])

@@ -44,6 +44,7 @@ import torch
 from ..body import Body, forward_kinematics
 from ..body.landmarks import LANDMARK_SETS
 from ..body.skeleton import PARENTS
+from .imu import _generator  # one seeding rule for every simulator
 
 __all__ = [
     "CameraKeypoints",
@@ -290,14 +291,6 @@ class CameraKeypoints:
             image_size=self.camera.image_size,
             fps=float(self.fps),
         )
-
-
-def _generator(generator: torch.Generator | int | None) -> torch.Generator:
-    if isinstance(generator, torch.Generator):
-        return generator
-    g = torch.Generator()
-    g.manual_seed(0 if generator is None else int(generator))
-    return g
 
 
 def _randn(g: torch.Generator, shape, like: torch.Tensor) -> torch.Tensor:

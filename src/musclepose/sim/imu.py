@@ -56,7 +56,8 @@ import torch
 from scipy.interpolate import CubicSpline
 from torch.func import jvp
 
-from ..body import GRAVITY, Body, forward_kinematics
+from ..body import GRAVITY, Body
+from ..body.kinematics import segment_poses
 from ..body.rotations import axis_angle_to_matrix
 from ..motion import Motion
 
@@ -415,8 +416,8 @@ def simulate_imu(
     body.tensors(q.dtype, q.device)
 
     def pose(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        fk = forward_kinematics(body, x)
-        return fk.rotations[..., seg, :, :], fk.origins[..., seg, :]
+        rot, org = segment_poses(body, x)
+        return rot[..., seg, :, :], org[..., seg, :]
 
     def pose_rate(x: torch.Tensor, v: torch.Tensor):
         return jvp(pose, (x,), (v,))
