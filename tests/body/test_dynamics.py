@@ -89,6 +89,21 @@ def test_gradcheck(body):
     assert torch.autograd.gradcheck(lambda a, b, c: inverse_dynamics(body, a, b, c), (q, qd, qdd))
 
 
+def test_gradcheck_with_external_wrench_and_no_double_backward(body):
+    """The hand-written adjoint (and the wrench pass) against finite differences; second order is refused."""
+    q, qd, qdd = (torch.tensor(x, requires_grad=True) for x in random_states(body, 2, seed=4))
+    g = torch.Generator().manual_seed(0)
+    f, p, t = (torch.randn(2, 3, dtype=torch.float64, generator=g, requires_grad=True) for _ in range(3))
+
+    def fn(a, b, c, f, p, t):
+        return inverse_dynamics(body, a, b, c, ExternalWrench("foot_r", f, p, t))
+
+    assert torch.autograd.gradcheck(fn, (q, qd, qdd, f, p, t))
+    (grad,) = torch.autograd.grad(inverse_dynamics(body, q, qd, qdd).square().sum(), q, create_graph=True)
+    with pytest.raises(RuntimeError):
+        grad.sum().backward()
+
+
 def test_no_nan_at_limits_and_zero_velocity(body):
     lo = np.where(np.isfinite(body.dof_lower), body.dof_lower, 0.0)
     hi = np.where(np.isfinite(body.dof_upper), body.dof_upper, 0.0)
