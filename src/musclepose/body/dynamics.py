@@ -15,8 +15,9 @@ internal joint moments: the moment the muscles and ligaments exert on the distal
 Implementation: :mod:`._rnea` (structure-of-arrays layout, batch last, one Python step per
 tree level, chunks of frames, buffers reused across calls). Gradients with respect to ``q``,
 ``qd``, ``qdd``, gravity and the external wrenches come from a hand-written adjoint (reverse
-mode of the kernel); double backward and ``torch.func`` transforms are not supported. Moments are taken about the root origin
-(not the world origin) to avoid cancellation when the body is far from the origin.
+mode of the kernel); double backward and ``torch.func`` transforms are not supported. Moments
+are taken about the root origin (not the world origin) to avoid cancellation when the body is
+far from the origin.
 """
 
 from __future__ import annotations
