@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from musclepose.body import Body, inverse_dynamics
+from musclepose.body import Body
 from musclepose.body.contact import (
     FOOT_BREADTH_FRACTION,
     centre_of_mass,
-    double_support_grf,
     estimate_grf,
     foot_contact,
     sole_points,
@@ -161,14 +160,6 @@ def test_gradients_flow_through_the_estimate(body):
     (est.force.sum() + est.cop.sum() + est.contact.weight.sum()).backward()
     assert all(torch.isfinite(t.grad).all() for t in x)
     assert x[2].grad.abs().max().item() > 0
-
-
-def test_double_support_grf_is_unchanged(body):
-    q, qd, qdd = _static(body.neutral_q()[None])
-    wrenches, ok = double_support_grf(body, q, qd, qdd)
-    assert ok.all()
-    tau = inverse_dynamics(body, q, qd, qdd, external=wrenches)
-    assert tau[..., :6].abs().max().item() < 1e-9
 
 
 # ------------------------------------------------------------------ real data

@@ -13,8 +13,8 @@ wrench between the two feet:
 :func:`estimate_grf`
     Ground reaction wrenches on both feet that cancel as much of the root residual as the
     contact, friction-cone and foot-size limits allow, and the residual that remains.
-:func:`double_support_grf`
-    The simplest split: both feet flat on a floor at a known height, force shared equally.
+:func:`distribute_contact_forces`
+    The same wrench over known contact points (feet, hands, a seat), for synthetic clips.
 
 Conventions: Y-up world, SI units (m, N, N m), gravity (0, -9.81, 0). Tensors are batched
 over any leading shape; ``q``, ``qd``, ``qdd`` are ``(..., 47)`` and, where something is
@@ -72,7 +72,7 @@ import torch
 from torch.func import jvp
 
 from ._ops import cross
-from .dynamics import GRAVITY, ExternalWrench, inverse_dynamics
+from .dynamics import GRAVITY, ExternalWrench, inverse_dynamics, root_residual
 from .kinematics import forward_kinematics, segment_poses
 from .model import Body
 
@@ -82,7 +82,6 @@ __all__ = [
     "GRFEstimate",
     "centre_of_mass",
     "distribute_contact_forces",
-    "double_support_grf",
     "estimate_grf",
     "foot_contact",
     "sole_points",
@@ -93,56 +92,6 @@ TORQUE_ARM = 0.05  # m: see distribute_contact_forces
 #: Foot breadth as a fraction of stature (Winter 2009, fig. 4.1).
 FOOT_BREADTH_FRACTION = 0.055
 _EPS = 1e-9
-
-
-def _root_moment(body: Body, q, tau_root_rot) -> torch.Tensor:
-    # The three root hinge torques are projections of the moment on the root's ZXY axes;
-    # recover the world moment by solving with those axes.
-    from .kinematics import joint_rotations
-
-    bt = body.tensors(q.dtype, q.device)
-    _, u = joint_rotations(bt, q)
-    axes = u[..., 0, :, :]  # (..., 3 slots, 3) root axes in the world (parent = world)
-    return torch.linalg.solve(axes, tau_root_rot[..., None])[..., 0]
-
-
-def double_support_grf(
-    body: Body, q: torch.Tensor, qd: torch.Tensor, qdd: torch.Tensor, floor_y: float = 0.0
-) -> tuple[list[ExternalWrench], torch.Tensor]:
-    """Ground reaction wrenches on both feet that cancel the root residual.
-
-    For two feet flat on the floor (``floor_y``) in double support, splitting the force
-    equally between the feet and solving for the mean centre of pressure (x, z) and a
-    vertical free moment makes the residual vanish exactly (three moment equations, three
-    unknowns). Returns the two wrenches (right, left: force, centre of pressure on the
-    floor, free moment) and a boolean tensor ``(...,)`` that is False where the solution is
-    not physical (vertical force below 10 N, i.e. the body would have to be pulled down).
-    :func:`estimate_grf` handles single support, flight and the friction and foot limits.
-    """
-    tau = inverse_dynamics(body, q, qd, qdd)
-    force = tau[..., 0:3]
-    fk = forward_kinematics(body, q)
-    p0 = q[..., 0:3]
-    moment = _root_moment(body, q, tau[..., 3:6])
-    fx, fy, fz = force.unbind(-1)
-    ok = fy > 10.0
-    safe_fy = torch.where(ok, fy, torch.ones_like(fy))
-    ry = floor_y - p0[..., 1]
-    # moment = (P - p0) x F + T e_y with P = (x, floor_y, z): solve for x, z, T.
-    x = p0[..., 0] + (moment[..., 2] + ry * fx) / safe_fy
-    z = p0[..., 2] + (ry * fz - moment[..., 0]) / safe_fy
-    t = moment[..., 1] - ((z - p0[..., 2]) * fx - (x - p0[..., 0]) * fz)
-    mean_cop = torch.stack([x, torch.full_like(x, floor_y), z], dim=-1)
-    ankles = fk.origins[..., [body.segment_index("foot_r"), body.segment_index("foot_l")], :]
-    half = 0.5 * (ankles[..., 0, 2] - ankles[..., 1, 2])
-    zero = torch.zeros_like(half)
-    offset = torch.stack([zero, zero, half], dim=-1)
-    free = torch.stack([zero, 0.5 * t, zero], dim=-1)
-    wrenches = [
-        ExternalWrench("foot_r", 0.5 * force, mean_cop + offset, free),
-        ExternalWrench("foot_l", 0.5 * force, mean_cop - offset, free),
-    ]
-    return wrenches, ok
 
 
 # ------------------------------------------------------------------------------ contact
@@ -366,7 +315,7 @@ def estimate_grf(
         contact = foot_contact(body, q, qd, floor_y=floor_y, floor_velocity=floor_velocity)
     tau = inverse_dynamics(body, q, qd, qdd)
     force_req = tau[..., 0:3]
-    moment_req = _root_moment(body, q, tau[..., 3:6])
+    moment_req = root_residual(body, q, tau)[1]
     weight = body.mass_kg * -GRAVITY[1]
     p0 = q[..., 0:3]
     floor = contact.floor_y  # broadcasts against q.shape[:-1]
@@ -435,7 +384,7 @@ def estimate_grf(
         required_force=force_req,
         required_moment=moment_req,
         residual_force=tau_after[..., 0:3],
-        residual_moment=_root_moment(body, q, tau_after[..., 3:6]),
+        residual_moment=root_residual(body, q, tau_after)[1],
     )
 
 
@@ -522,7 +471,6 @@ def distribute_contact_forces(
         the forces ``(..., n, 3)`` N, and the remaining residual ``(..., 6)`` (force,
         moment about the pelvis origin) after applying them.
     """
-    from .dynamics import root_residual
 
     fk = forward_kinematics(body, q)
     idx = [body.segment_index(s) for s in segments]
