@@ -54,7 +54,7 @@ def _signed_peak(x: np.ndarray) -> float:
     return float(x[k])
 
 
-def _dof_names(kinetics) -> list[str]:
+def _dof_names() -> list[str]:
     names = [f"{m}_{s}" for m in KEY_MOMENTS for s in "rl"]
     return names + [TRUNK_MOMENT]
 
@@ -75,7 +75,7 @@ def rep_kinetics(kinetics, analysis=None, generators: tuple[str, ...] = KEY_GENE
     gens = list(generators) if kinetics.activations is not None else []
     out = []
     for k, (a, b) in enumerate(_windows(analysis, kinetics.motion.n_frames)):
-        moments = {d: _signed_peak(kinetics.moment(d)[a:b]) for d in _dof_names(kinetics)}
+        moments = {d: _signed_peak(kinetics.moment(d)[a:b]) for d in _dof_names()}
         grf = {foot: float(np.max(g[a:b, 1]) / weight) for foot, g in kinetics.grf.items()}
         act = {g: float(np.max(kinetics.activation(g)[a:b])) for g in gens} if gens else None
         unexplained = None if kinetics.muscle_residual is None else float(np.abs(kinetics.muscle_residual[a:b]).max())
@@ -99,7 +99,7 @@ def cycle_curves(kinetics, analysis=None, n: int = 101) -> dict[str, dict[str, n
     weight = body.mass_kg * G
     wins = _windows(analysis, kinetics.motion.n_frames)
     out: dict[str, dict[str, np.ndarray]] = {"moment": {}, "grf": {}, "activation": {}}
-    for d in _dof_names(kinetics):
+    for d in _dof_names():
         x = kinetics.moment(d)
         out["moment"][d] = np.stack([_resample(x[a:b], n) for a, b in wins])
     for foot, g in kinetics.grf.items():
