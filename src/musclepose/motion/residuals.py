@@ -94,13 +94,15 @@ def reduce_residuals(motion, loads, frames: np.ndarray | None = None, **kinetics
     Parameters
     ----------
     motion, loads, kinetics_kw
-        As for :func:`~musclepose.motion.kinetics.compute_kinetics`.
+        As for :func:`~musclepose.motion.kinetics.compute_kinetics` (``muscles`` defaults to
+        False here).
     frames
         Boolean mask of the frames to average over (default: the frames where every foot
         that touches the floor, by :func:`~musclepose.motion.kinetics.feet_on_floor`, carries a
         measured load of at least 20 N, and no plate is shared by both feet).
     """
     body = motion.body
+    kinetics_kw.setdefault("muscles", False)  # only the residuals are needed: skip static optimisation
     before = compute_kinetics(motion, loads, **kinetics_kw)
     if frames is None:
         down = feet_on_floor(before.motion)
