@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_inverse_dynamics.py
 	$(BIN)/python benchmarks/bench_kinetics.py
 	$(BIN)/python benchmarks/bench_simulate.py
+	$(BIN)/python benchmarks/bench_coach.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info

@@ -27,8 +27,8 @@ def test_export_mjcf_loads_in_mujoco(tmp_path):
     assert not list(tmp_path.glob("*.tmp*"))  # nothing half-written left behind
 
 
-def test_demo_json_reports_plausible_squat_moments():
-    r = run("demo", "--json")
+def test_demo_json_reports_plausible_squat_moments(tmp_path):
+    r = run("demo", "--json", "--report", str(tmp_path / "demo.html"))
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)["squat"]
     peaks = res["peak_moments_nm_per_kg"]
@@ -43,8 +43,23 @@ def test_demo_json_reports_plausible_squat_moments():
     # The generated squat is analysed like a recording: 3 reps to the generated depth.
     assert res["analysis"]["n_reps"] == 3
     assert all(abs(r["depth_knee_flexion_deg"] - 100.0) < 1.0 for r in res["analysis"]["reps"])
+    # The coach on the squat with the injected heel lift: its form screen finds it.
+    coach = json.loads(r.stdout)["coach"]
+    assert coach["injected_fault"] == "heel_lift" and coach["coaching"]
+    assert [f["name"] for f in coach["faults"]] == ["heel_lift"]
 
 
 def test_bad_argument_exits_2_with_message():
     r = run("body", "table", "--sex", "alien")
     assert r.returncode == 2 and "sex must be one of" in r.stderr
+
+
+def test_coach_bad_input_exits_2(tmp_path):
+    r = run("coach", str(tmp_path / "missing.json"))
+    assert r.returncode == 2 and "no such file" in r.stderr
+    clip = tmp_path / "clip.json"
+    clip.write_text(json.dumps({"trajectory": [1.0, 2.0], "fps": 30}))
+    r = run("coach", str(clip), "--checkpoint", str(tmp_path))
+    assert r.returncode == 2 and "no coach checkpoint" in r.stderr
+    r = run("coach", str(clip), "--exercise", "juggling")
+    assert r.returncode == 2 and "the coach knows" in r.stderr

@@ -15,9 +15,12 @@ from .. import __version__
 from ._common import console, fail
 from .analyze import analyze
 from .body import body_app
+from .coach import coach
 from .convert import convert
 from .demo import demo
+from .evaluate import evaluate_app
 from .simulate import simulate
+from .train import train_app
 
 app = typer.Typer(
     name="musclepose",
@@ -46,6 +49,9 @@ app.command()(analyze)
 app.command()(convert)
 app.command()(simulate)
 app.add_typer(body_app, name="body")
+app.add_typer(train_app, name="train")
+app.add_typer(evaluate_app, name="evaluate")
+app.command()(coach)
 
 
 def main() -> None:

@@ -1,15 +1,19 @@
 """``musclepose demo``: the best real thing the project does on built-in defaults.
 
-Now: build a standard body, print its segment table, generate a bodyweight squat with the
-feet planted, estimate the ground reactions from the kinematics (contact, friction cone,
-split of the root residual), run inverse dynamics and static optimisation of the Hill-type
-torque generators (peak moments in N m/kg, peak activations), and analyse the motion the
-way a recording is analysed (reps, depth, tempo, grade, kinetics per repetition).
+1. Physics: build a standard body, print its segment table, generate a clean bodyweight
+   squat with the feet planted, estimate the ground reactions from the kinematics (contact,
+   friction cone, split of the root residual), run inverse dynamics and static optimisation
+   of the Hill-type torque generators (peak moments in N m/kg, peak activations).
+2. The coach: generate a squat with a known fault (default: heels lifting, severity 0.8,
+   both feet), run the kinetic chain, the analysis, the measured form screen, the encoder's
+   physics, the PhysicsBridge and the LLM with its LoRA adapter (the shipped checkpoint),
+   print the analysis and the coaching text, and write the HTML report with plots.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -61,13 +65,24 @@ def demo(
     sex: str = typer.Option("male", help="male or female."),
     reps: int = typer.Option(3, help="Squat repetitions."),
     depth: float = typer.Option(100.0, help="Peak knee flexion in degrees."),
+    fault: str = typer.Option("heel_lift", "--fault", help="Fault of the coached squat ('none': clean)."),
+    severity: float = typer.Option(0.8, "--severity", help="Its severity, 0-1."),
+    report: Path = typer.Option(Path("musclepose-demo.html"), "--report", help="HTML report of the coached squat."),
+    coach_it: bool = typer.Option(True, "--coach/--no-coach", help="Run the LLM coach on the faulty squat."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
-    """Standard body -> segment table -> bodyweight squat -> GRF -> joint moments -> muscle activations."""
+    """Standard body -> squat -> GRF -> joint moments -> muscles; then a faulty squat -> the LLM coach -> report."""
     body = Body.standard(height, mass, sex)
     result = squat_kinetics(body, reps, depth)
+    coached = coach_squat(body, reps, fault, severity, report) if coach_it else None
     if json_out:
-        print_json({"body": {"height_m": height, "mass_kg": mass, "sex": sex}, "squat": result})
+        out = {"body": {"height_m": height, "mass_kg": mass, "sex": sex}, "squat": result}
+        if coached is not None:
+            from .coach import _as_json
+
+            out["coach"] = _as_json(coached, Path(f"generated squat ({fault})"), sum(coached.timings_s.values()),
+                                    report) | {"injected_fault": fault, "severity": severity}  # fmt: skip
+        print_json(out)
         return
     console.print(segment_table(body))
     t = Table(title=f"Bodyweight squat: {reps} reps to {depth:g} deg knee flexion, {result['frames']} frames")
@@ -91,3 +106,35 @@ def demo(
         f"{result['max_unexplained_muscle_moment_nm']:.1e} N m; GRF, inverse dynamics and static optimisation of "
         f"{result['frames']} frames in {result['physics_ms']:.0f} ms"
     )
+    if coached is not None:
+        from .coach import print_coaching
+
+        console.rule(f"The coach: a squat with {fault.replace('_', ' ')} (severity {severity:g}) injected")
+        print_coaching(coached, f"generated squat, {coached.analysis.n_reps} reps")
+        console.print(f"rule-based coach on the same detections: {coached.reference_text}")
+        t = coached.timings_s
+        console.print(
+            f"timings: analysis + kinetics {t.get('analysis', 0):.2f} s, encoder + physics "
+            f"{t.get('encoder_physics', 0):.2f} s, LLM {t.get('llm', 0):.1f} s; wrote {report}"
+        )
+
+
+def coach_squat(body: Body, reps: int, fault: str, severity: float, report: Path):
+    """Generate a squat with ``fault`` and coach it with the shipped checkpoint; writes ``report``."""
+    from ..motion.kinetics import compute_kinetics
+    from ..sim import generate
+    from ..sim.exercises import EXERCISES
+    from .coach import load_coach_model, write_report
+
+    faults = {}
+    if fault != "none":
+        if fault not in EXERCISES["squat"].faults:
+            raise ValueError(f"--fault {fault!r}: a squat can have {', '.join(sorted(EXERCISES['squat'].faults))}")
+        faults = {fault: {"severity": severity, "side": "both"}}
+    motion = generate("squat", body, {"reps": reps}, faults=faults, rng=7)
+    model = load_coach_model(None, None)
+    kin = compute_kinetics(motion, cutoff_hz=None)
+    result = model.coach(motion, "squat", kinetics=kin)
+    write_report(result, report, f"squat with {fault.replace('_', ' ')} (generated)", motion,
+                 {"injected fault": f"{fault} {severity:g}"})  # fmt: skip
+    return result

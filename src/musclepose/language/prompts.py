@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SYSTEM_PROMPT", "PhysicsSummary", "build_prompt"]
+__all__ = ["SYSTEM_PROMPT", "DetectedFault", "PhysicsSummary", "build_prompt"]
 
 SYSTEM_PROMPT = (
     "You are a biomechanics-aware fitness coach. Use only the measurements given; name the most important "
@@ -36,8 +36,33 @@ _MOMENT_LABELS = {
 }
 
 
+_SIDES = {"r": " on the right", "l": " on the left"}
+
+
 def _num(v: Any) -> float | None:
     return float(v) if isinstance(v, int | float) and math.isfinite(float(v)) else None
+
+
+@dataclass(frozen=True)
+class DetectedFault:
+    """A form fault found in the clip (by the encoder's fault heads): ``probability`` and
+    ``severity`` in [0, 1], ``side`` ``"r"``/``"l"`` for one-sided faults."""
+
+    name: str
+    probability: float
+    severity: float
+    side: str | None = None
+    value: float | None = None  # the measured observable (raw measure), if the screen measured one
+    unit: str = ""
+    what: str = ""  # e.g. "hip adduction at the bottom"
+
+    def measured(self) -> str:
+        """``"hip adduction at the bottom 12 deg"`` (as the expert coach prints it), or ``""``."""
+        from ..signals.coaching import fmt_value
+
+        if self.value is None or not self.what:
+            return ""
+        return f"{self.what.partition(', ')[0]} {fmt_value(self.value, self.unit)} {self.unit}".replace(" %", "%")
 
 
 @dataclass(frozen=True)
@@ -56,6 +81,10 @@ class PhysicsSummary:
     peak_moments: dict[str, float] = field(default_factory=dict)  # e.g. "knee R" -> N m/kg (signed)
     asymmetry_pct: dict[str, float] = field(default_factory=dict)  # joint -> |R - L| / mean, %
     peak_grf_bw: float | None = None
+    depth_deg: float | None = None  # peak knee flexion over the repetitions
+    eccentric_s: float | None = None  # median lowering time per repetition
+    concentric_s: float | None = None  # median rising time
+    faults: tuple[DetectedFault, ...] | None = None  # None: no form screen was run
 
     @classmethod
     def from_analysis(cls, analysis: dict[str, Any], exercise: str | None = None) -> PhysicsSummary:
@@ -109,6 +138,10 @@ class PhysicsSummary:
             out.append(f"Quality: grade {self.grade}" + (f" ({overall:.2f}; {scores})" if overall is not None else ""))
         if self.tempo:
             out.append(f"Tempo: {self.tempo} (eccentric-bottom-concentric-top, s)")
+        if self.depth_deg is not None:
+            out.append(f"Depth: peak knee flexion {self.depth_deg:.0f} deg")
+        if self.eccentric_s is not None and self.concentric_s is not None:
+            out.append(f"Lowering {self.eccentric_s:.1f} s, rising {self.concentric_s:.1f} s per repetition")
         if self.peak_power_w is not None:
             out.append(f"Peak power: {self.peak_power_w:.0f} W")
         if self.damping_ratio is not None:
@@ -117,13 +150,20 @@ class PhysicsSummary:
             out.append(f"Dominant frequency: {self.dominant_frequency_hz:.2f} Hz")
         if self.peak_moments:
             out.append(
-                "Peak joint moments (N·m/kg, + flexor): "
-                + ", ".join(f"{k} {v:.2f}" for k, v in self.peak_moments.items())
-            )  # noqa: E501
+                "Peak joint moments (N·m/kg): " + ", ".join(f"{k} {v:.2f}" for k, v in self.peak_moments.items())
+            )
         if self.asymmetry_pct:
             out.append("Left-right asymmetry: " + ", ".join(f"{k} {v:.0f}%" for k, v in self.asymmetry_pct.items()))
         if self.peak_grf_bw is not None:
             out.append(f"Peak ground reaction: {self.peak_grf_bw:.2f} body weights per foot")
+        if self.faults is not None:
+            found = [
+                f"{f.name.replace('_', ' ')}{_SIDES.get(f.side or '', '')} ("
+                + (f"{f.measured()}; " if f.measured() else "")
+                + f"probability {f.probability:.2f}, severity {f.severity:.2f})"
+                for f in self.faults
+            ]
+            out.append("Form screen: " + ("; ".join(found) if found else "no fault detected"))
         if self.phases:
             out.append("Phases: " + ", ".join(dict.fromkeys(p[0] for p in self.phases)))
             out.append("Temporal Events:")

@@ -109,14 +109,21 @@ class Analysis:
 
 
 def analyze_motion(
-    motion: Motion, exercise: str | None = None, primary: str | None = None, kinetics: Any = None
+    motion: Motion | Any,
+    exercise: str | None = None,
+    primary: str | None = None,
+    kinetics: Any = None,
+    fps: float | None = None,
+    body: Any = None,
 ) -> Analysis:
     """Analyse an exercise recording.
 
     Parameters
     ----------
     motion
-        The recording on the standard body.
+        The recording on the standard body, or its seven channels (a ``(T, 7)`` array in
+        :data:`~.channels.CHANNEL_NAMES` order, a channel dict or a clip mapping) with ``fps``
+        (and optionally the ``body`` for energies in J).
     exercise
         Exercise name (``"squat"``, ``"overhead_press"``, ... see :mod:`.exercises`); ``None``
         chooses the primary channel automatically and infers the eccentric direction from
@@ -132,8 +139,9 @@ def analyze_motion(
     -------
     Analysis
     """
-    run = run_analysis(motion, exercise=exercise, primary=primary)
-    fps = float(motion.fps)
+    run = run_analysis(motion, fps=fps, body=body, exercise=exercise, primary=primary)
+    is_motion = hasattr(motion, "q") and hasattr(motion, "fps")
+    fps = float(motion.fps) if is_motion else float(fps if fps is not None else motion["fps"])
     knee = run.channels["knee_angle_trajectory"]
     hip = run.channels["legs_trajectory"]
     reps = []
@@ -154,7 +162,7 @@ def analyze_motion(
     result = Analysis(
         exercise=normalise_exercise(exercise) if exercise else None,
         fps=fps,
-        duration_s=float(motion.duration),
+        duration_s=float(motion.duration) if is_motion else len(knee) / fps,
         primary=run.features.channel,
         reps=reps,
         tempo=Tempo.median(run.phases.tempo_),

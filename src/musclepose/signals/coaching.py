@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["FAULT_KNOWLEDGE", "CoachFacts", "FaultFact", "coach_text", "numbers_in"]
+__all__ = ["FAULT_KNOWLEDGE", "CoachFacts", "FaultFact", "coach_text", "fmt_value", "numbers_in"]
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,13 @@ class CoachFacts:
                 out.add(fmt.format(v))
         for f in self.faults:
             if f.value is not None:
-                out.add(_fmt_value(f.value, f.unit))
+                out.add(fmt_value(f.value, f.unit))
         out |= {f"{v:.2f}" for v in self.peak_moments.values()}
         return out
 
 
-def _fmt_value(v: float, unit: str) -> str:
+def fmt_value(v: float, unit: str) -> str:
+    """A fault's measured value as the coach writes it (deg and % whole, m and N m/kg to 0.01, else 0.1)."""
     return f"{v:.0f}" if unit in ("deg", "%") else f"{v:.2f}" if unit in ("m", "N·m/kg") else f"{v:.1f}"
 
 
@@ -207,7 +208,7 @@ def _measure(f: FaultFact) -> str:
         return ""
     head, _, qualifier = f.what.partition(", ")
     tail = f", {qualifier}" if qualifier else ""
-    return f" ({head} {_fmt_value(f.value, f.unit)} {f.unit}{tail})".replace(" %", "%") if f.what else ""
+    return f" ({head} {fmt_value(f.value, f.unit)} {f.unit}{tail})".replace(" %", "%") if f.what else ""
 
 
 def coach_text(facts: CoachFacts, rng: np.random.Generator | int | None = None) -> str:

@@ -139,10 +139,7 @@ def _fault_facts(cp: ClipParams, motion: Motion) -> tuple[list[Any], dict[str, A
     for name, f in cp.faults.items():
         fs = spec.faults[name]
         value = float(fs.measure(motion))
-        shows = fs.shows.replace("_", " ")
-        inside = shows[shows.rfind("(") + 1 : -1] if shows.endswith(")") else ""
-        unit, _, qualifier = inside.partition(", ")
-        what = (shows[: shows.rfind("(")].strip() if inside else shows) + (f", {qualifier}" if qualifier else "")
+        unit, what = fs.unit_and_what()
         side = f.get("side") if f.get("side") in ("r", "l") and name in SIDED_FAULTS else None
         facts.append(FaultFact(name, float(f["severity"]), value, unit, what, side))
         labels[name] = {"severity": float(f["severity"]), "side": f.get("side"), "measured": value, "shows": fs.shows}

@@ -70,6 +70,15 @@ class FaultSpec:
     measure: Callable[[Any], float]
     sign: int = 1
 
+    def unit_and_what(self) -> tuple[str, str]:
+        """``shows`` split for a sentence: ``"hip adduction at the bottom (deg, rep max)"`` ->
+        ``("deg", "hip adduction at the bottom, rep max")``."""
+        shows = self.shows.replace("_", " ")
+        inside = shows[shows.rfind("(") + 1 : -1] if shows.endswith(")") else ""
+        unit, _, qualifier = inside.partition(", ")
+        what = (shows[: shows.rfind("(")].strip() if inside else shows) + (f", {qualifier}" if qualifier else "")
+        return unit, what
+
 
 @dataclass
 class Contact:

@@ -1,0 +1,119 @@
+"""Evaluation of the coach on held-out synthetic clips (subjects unseen in training).
+
+- **Encoder**: joint-angle error (mean absolute, degrees, over the 41 rotational DoF), MPJPE
+  (COCO-17 landmarks by forward kinematics of the predicted and the true ``q`` on the clip's
+  body, mm, after removing the horizontal root offset), the torque residual
+  ``|tau_q[6:] - tau_mtg|`` (N m/kg; ``tau_q`` by inverse dynamics of the predicted motion
+  with estimated ground reactions, ``tau_mtg`` the torque generators at the predicted
+  activations), exercise accuracy, and the form screen's fault recall and precision.
+- **Text**, three coaches on the same clips: the LLM coach with soft tokens, the same LLM
+  without them (test-time ablation of the PhysicsBridge), and the rule-based expert coach
+  writing from the encoder's detections. Per text: which faults it names
+  (:func:`musclepose.language.coach.faults_mentioned`) against the clip's true faults
+  (micro-averaged recall and precision), and which of its numbers the physics summary does not
+  contain (:func:`musclepose.language.coach.ungrounded_numbers`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..language.coach import faults_mentioned, ungrounded_numbers
+
+__all__ = ["evaluate_encoder", "evaluate_text"]
+
+
+def _pr(tp: int, fp: int, fn: int) -> dict[str, float]:
+    return {"recall": tp / max(1, tp + fn), "precision": tp / max(1, tp + fp), "tp": tp, "fp": fp, "fn": fn}
+
+
+@torch.no_grad()
+def evaluate_encoder(model, examples: list, progress=None) -> dict[str, Any]:
+    """Encoder metrics over ``examples`` (``CoachExample`` s) of a ``CoachModel`` (module docstring)."""
+    from ..body import forward_kinematics
+    from ..training.coach import bridge_inputs, detect_faults
+    from ..training.coach_data import ENCODER_FPS, EXERCISE_NAMES
+
+    enc = model.encoder
+    angle, mpjpe, resid, ex_ok = [], [], [], []
+    tp = fp = fn = m_tp = m_fp = m_fn = 0
+    per_fault: dict[str, list[int]] = {}
+    for ex in examples:
+        out = enc(ex.inputs[None], ENCODER_FPS)
+        body, _, _, _ = model._bodies.get(ex.body)
+        q_hat, q = out.q[0].double(), ex.q.double()
+        angle.append(float(torch.rad2deg((q_hat[:, 6:] - q[:, 6:]).abs()).mean()))
+        idx = body.landmark_indices("coco17")
+        a = forward_kinematics(body, q_hat).landmarks[:, idx]
+        b = forward_kinematics(body, q).landmarks[:, idx]
+        off = (a - b).mean(-2, keepdim=True)
+        off[..., 1] = 0.0  # heights are absolute; only the horizontal start offset is arbitrary
+        mpjpe.append(float(((a - off) - b).norm(dim=-1).mean()) * 1000.0)
+        _, _, tau_q, tau_mtg = bridge_inputs(out, 0, ex.inputs.shape[0], ex.body, model._bodies)
+        resid.append(float((tau_q[:, 6:] - tau_mtg).abs().mean()) / ex.body["mass_kg"])
+        ex_ok.append(int(EXERCISE_NAMES[int(out.exercise_logits[0].argmax())] == ex.exercise))
+        true = set(ex.faults)
+        found = {f.name for f in detect_faults(out, 0, ex.exercise, model._allowed)}
+        tp, fp, fn = tp + len(found & true), fp + len(found - true), fn + len(true - found)
+        if model.screen is not None:
+            found = {f.name for f in model.screen.screen(ex.exercise, ex.measures)}
+            m_tp, m_fp, m_fn = m_tp + len(found & true), m_fp + len(found - true), m_fn + len(true - found)
+        for name in found | true:
+            c = per_fault.setdefault(name, [0, 0, 0])
+            c[0] += name in found and name in true
+            c[1] += name in found and name not in true
+            c[2] += name in true and name not in found
+        if progress:
+            progress()
+    return {
+        "n_clips": len(examples),
+        "joint_angle_error_deg": float(np.mean(angle)),
+        "mpjpe_mm": float(np.mean(mpjpe)),
+        "torque_residual_nm_per_kg": float(np.mean(resid)),
+        "exercise_accuracy": float(np.mean(ex_ok)),
+        "faults": _pr(tp, fp, fn),  # the encoder's fault heads
+        "faults_measured": _pr(m_tp, m_fp, m_fn),  # the measured form screen (per_fault below)
+        "per_fault": {k: _pr(*v) for k, v in sorted(per_fault.items())},
+    }
+
+
+def evaluate_text(model, examples: list, max_new_tokens: int = 200, progress=None) -> dict[str, Any]:
+    """Text metrics of the three coaches (module docstring) over ``examples``; also returns samples."""
+    names = ("llm", "llm_no_soft_tokens", "rule_based")
+    counts = {n: {"tp": 0, "fp": 0, "fn": 0, "numbers": 0, "ungrounded": 0} for n in names}
+    samples = []
+    for ex in examples:
+        texts = {}
+        for soft, name in ((True, "llm"), (False, "llm_no_soft_tokens")):
+            r = model.speak(ex.inputs, ex.exercise, ex.analysis, ex.body, ex.peak_moments, ex.measures,
+                            soft_tokens=soft, max_new_tokens=max_new_tokens)  # fmt: skip
+            texts[name] = r.text
+        texts["rule_based"] = r.reference_text
+        true = set(ex.faults)
+        for name, text in texts.items():
+            c = counts[name]
+            said = faults_mentioned(text)
+            c["tp"] += len(said & true)
+            c["fp"] += len(said - true)
+            c["fn"] += len(true - said)
+            n, bad = ungrounded_numbers(text, r.summary)
+            c["numbers"] += n
+            c["ungrounded"] += bad
+        if len(samples) < 6:
+            detected = [f.name for f in r.faults]
+            samples.append(
+                {"exercise": ex.exercise, "true_faults": sorted(true), "detected": detected,
+                 "prompt_facts": r.summary.lines(), **texts}
+            )  # fmt: skip
+        if progress:
+            progress()
+    result = {}
+    for name, c in counts.items():
+        result[name] = _pr(c["tp"], c["fp"], c["fn"]) | {
+            "numbers_stated": c["numbers"],
+            "ungrounded_fraction": c["ungrounded"] / max(1, c["numbers"]),
+        }
+    return {"n_clips": len(examples), "coaches": result, "samples": samples}

@@ -1,0 +1,155 @@
+"""What the LLM coach is told and taught, and how its text is checked.
+
+- :func:`coach_summary`: the :class:`~.prompts.PhysicsSummary` of one clip from its analysis
+  (``Analysis.to_dict()``), its peak joint moments (:func:`peak_extensor_moments`) and the
+  faults the encoder's form screen found. It is the only description of the clip the coach
+  sees (besides the PhysicsBridge's soft tokens).
+- :func:`target_text`: the training target. The rule-based expert coach
+  (:func:`musclepose.signals.coaching.coach_text`) writes it from the *same* measured facts
+  as the summary, including the faults its form screen found, so every number and every
+  fault the target states is one the prompt states: the LLM learns to report the
+  measurements, never to invent numbers or faults. (Trained on the clips' true faults
+  instead, the LLM learns that the screen is unreliable and guesses.) The target is never
+  part of the prompt (``tests/language``).
+- :func:`faults_mentioned` and :func:`ungrounded_numbers`: the evaluation's view of a
+  generated text (which faults it names; which of its numbers the summary does not contain).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..signals.coaching import FAULT_KNOWLEDGE, CoachFacts, FaultFact, coach_text, fmt_value
+from .prompts import DetectedFault, PhysicsSummary
+
+__all__ = [
+    "FAULT_NAMES",
+    "UPPER_BODY",
+    "coach_summary",
+    "faults_mentioned",
+    "peak_extensor_moments",
+    "target_text",
+    "ungrounded_numbers",
+]
+
+FAULT_NAMES = tuple(sorted(FAULT_KNOWLEDGE))
+UPPER_BODY = frozenset({"push_up", "overhead_press", "bent_over_row"})
+SIDED_FAULTS = frozenset({"knee_valgus", "asymmetric_drive", "heel_lift", "elbow_flare", "knee_over_toe"})
+_LOWER = (
+    ("hip extensors", "hip_flexion"),
+    ("knee extensors", "knee_flexion"),
+    ("ankle plantarflexors", "ankle_dorsiflexion"),
+)
+_UPPER = (("elbow muscles", "elbow_flexion"), ("shoulder muscles", "shoulder_flexion"))
+
+
+def peak_extensor_moments(tau: np.ndarray, dof_names: Sequence[str], mass_kg: float, exercise: str) -> dict[str, float]:
+    """The coach's peak joint moments, N m/kg, rounded to 2 decimals, from ``tau (T, 47)`` (N m).
+
+    Lower-body exercises: the largest extensor (negative) moment of hip, knee and ankle over
+    both sides; upper body: the largest absolute elbow and shoulder flexion moment.
+    """
+    tau = np.asarray(tau, dtype=np.float64) / float(mass_kg)
+    idx = {n: i for i, n in enumerate(dof_names)}
+    out = {}
+    if exercise in UPPER_BODY:
+        for label, dof in _UPPER:
+            out[label] = round(float(max(np.abs(tau[:, idx[f"{dof}_{s}"]]).max() for s in "rl")), 2)
+    else:
+        for label, dof in _LOWER:
+            out[label] = round(float(max(-tau[:, idx[f"{dof}_{s}"]].min() for s in "rl")), 2)
+    return out
+
+
+def _median(values: list[Any]) -> float | None:
+    v = [float(x) for x in values if isinstance(x, int | float) and np.isfinite(x)]
+    return float(np.median(v)) if v else None
+
+
+def coach_summary(
+    exercise: str,
+    analysis: Mapping[str, Any],
+    peak_moments: Mapping[str, float] | None = None,
+    faults: Sequence[DetectedFault] | None = (),
+) -> PhysicsSummary:
+    """The coach's summary of one clip (module docstring); ``analysis`` is ``Analysis.to_dict()``."""
+    reps = analysis.get("reps") or []
+    depth = max((float(r["depth_knee_flexion_deg"]) for r in reps), default=None)
+    tempos = [r.get("tempo") or {} for r in reps]
+    grade = analysis.get("grade")
+    return PhysicsSummary(
+        exercise=exercise,
+        n_reps=int(analysis.get("n_reps") or len(reps)),
+        grade=grade,
+        depth_deg=depth if exercise not in UPPER_BODY else None,
+        eccentric_s=_median([t.get("eccentric_s") for t in tempos]),
+        concentric_s=_median([t.get("concentric_s") for t in tempos]),
+        peak_moments=dict(peak_moments or {}),
+        faults=None if faults is None else tuple(faults),
+    )
+
+
+def _round(v: float | None, fmt: str) -> float | None:
+    return None if v is None else float(fmt.format(v))
+
+
+def target_text(
+    summary: PhysicsSummary, true_faults: Mapping[str, Mapping[str, Any]] | None = None, rng: Any = None
+) -> str:
+    """The expert coach's text for the summary's facts.
+
+    ``true_faults`` None (how the coach is trained): the faults of the summary's form screen,
+    with its severities, so the text says exactly what the measurements say. Otherwise
+    name -> ``{"severity": s, "side": "r"/"l"/None}`` (e.g. a clip's synthetic labels).
+    Numbers are rounded as the summary prints them, so the text restates the prompt's values.
+    """
+    if true_faults is None:
+        true_faults = {f.name: {"severity": f.severity, "side": f.side} for f in summary.faults or ()}
+    shown = {f.name: f for f in summary.faults or ()}
+    facts = CoachFacts(
+        exercise=summary.exercise,
+        n_reps=summary.n_reps,
+        grade=summary.grade,
+        depth_deg=_round(summary.depth_deg, "{:.0f}"),
+        eccentric_s=_round(summary.eccentric_s, "{:.1f}"),
+        concentric_s=_round(summary.concentric_s, "{:.1f}"),
+        faults=tuple(_fact(name, f, shown.get(name)) for name, f in true_faults.items() if name in FAULT_KNOWLEDGE),
+        peak_moments=dict(summary.peak_moments),
+    )
+    return coach_text(facts, rng)
+
+
+def _fact(name: str, true: Mapping[str, Any], shown: DetectedFault | None) -> FaultFact:
+    """A true fault for the text; its side and measured value only if the prompt states them (as printed)."""
+    side = shown.side if shown is not None and name in SIDED_FAULTS else None
+    if shown is None or shown.value is None or not shown.what:
+        return FaultFact(name, float(true["severity"]), side=side)
+    value = float(fmt_value(shown.value, shown.unit))
+    return FaultFact(name, float(true["severity"]), value, shown.unit, shown.what, side)
+
+
+def _patterns() -> dict[str, re.Pattern]:
+    out = {}
+    for name, (label, _, _) in FAULT_KNOWLEDGE.items():
+        words = {label, name.replace("_", " ")}
+        out[name] = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.IGNORECASE)
+    return out
+
+
+_MENTION = _patterns()
+
+
+def faults_mentioned(text: str) -> set[str]:
+    """The faults a coaching text names (by the expert coach's label or the fault's name)."""
+    return {name for name, pattern in _MENTION.items() if pattern.search(text)}
+
+
+def ungrounded_numbers(text: str, summary: PhysicsSummary) -> tuple[int, int]:
+    """``(numbers stated, numbers the summary does not contain)`` for a generated text."""
+    stated = re.findall(r"(?<![\w.])\d+(?:\.\d+)?", text)
+    allowed = {n.lstrip("-") for n in summary.numbers()}
+    return len(stated), sum(1 for n in stated if n not in allowed)

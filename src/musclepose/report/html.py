@@ -1,0 +1,412 @@
+"""The self-contained HTML coaching report written by ``musclepose demo`` and ``musclepose coach FILE``.
+
+One file that opens anywhere: CSS inline in a ``<style>`` element, no JavaScript, no external
+URLs, every figure an inline base64 PNG (matplotlib, rendered in memory by the Agg canvas; the
+kinetics figures of :func:`.kinetics_plots.plot_cycle_curves` are drawn into a temporary folder
+that is deleted, so nothing is left beside the report). All text that comes from the caller
+(title, coaching, prompt facts, fault names, run table) is HTML-escaped.
+
+Sections, in order: header (title, grade, quality scores, key facts); the coach's text; the
+rule-based coach's text for comparison (``reference_coaching``); detected faults; repetitions
+(start, end, duration, depth, lowest hip height, tempo, from :meth:`Analysis.to_dict`); what
+the coach was told (the prompt facts); figures: the seven channels over time
+(:mod:`musclepose.signals.channels`, recomputed from ``motion``: the :class:`Analysis` does not
+keep them) and the joint angles (hip, knee and ankle flexion right and left, lumbar flexion),
+both when ``motion`` is given, with each repetition shaded; the kinetics over the normalised
+repetition cycle (moments, ground reaction, activations) when ``kinetics`` is given; the run
+table (``extra``).
+
+Conventions: time in s, heights in m, angles in degrees (joint angles are the ``q`` DoFs of
+:mod:`musclepose.body.skeleton`, ISB, z = flexion, converted from radians); right side red,
+left side blue (dashed in the joint angles), as in :mod:`.kinetics_plots`.
+"""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+from collections.abc import Mapping, Sequence
+from html import escape
+from io import BytesIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..atomic import atomic_write
+
+if TYPE_CHECKING:
+    from ..motion.core import Motion
+    from ..motion.kinetics import Kinetics
+    from ..signals.analysis import Analysis
+
+__all__ = ["write_coach_report"]
+
+_CHANNEL_LABELS = {
+    "trajectory": "hand height",
+    "legs_trajectory": "hip height",
+    "shoulder_trajectory": "shoulder elevation",
+    "back_trajectory": "trunk inclination",
+    "knee_angle_trajectory": "knee flexion",
+    "arm_Trajectory": "elbow flexion",
+    "core_": "core angle",
+}
+_JOINTS = (
+    ("hip flexion", "hip_flexion"),
+    ("knee flexion", "knee_flexion"),
+    ("ankle dorsiflexion", "ankle_dorsiflexion"),
+    ("lumbar flexion", "lumbar_flexion"),
+)
+# Left dashed so that it stays visible where the two sides coincide (a symmetric movement).
+_SIDES = (("r", "tab:red", "right", "-"), ("l", "tab:blue", "left", "--"))
+_GRADE_COLOURS = {"A": "#1b7f3b", "B": "#4f8a10", "C": "#b8860b", "D": "#c05a00", "F": "#b00020"}
+_KINETICS_CAPTIONS = {
+    "moments": "Net internal joint moments over the repetition cycle (N·m/kg; + = flexor or dorsiflexor "
+    "moment), mean ± sd over repetitions.",
+    "grf": "Vertical ground reaction on each foot over the repetition cycle (body weights).",
+    "activations": "Minimal muscle activations that produce the joint moments (static optimisation of the "
+    "torque generators) over the repetition cycle.",
+}
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+       color: #1d2330; background: #f4f5f7; margin: 0; line-height: 1.5; }
+main { max-width: 980px; margin: 0 auto; padding: 24px 20px 48px; }
+header { display: flex; align-items: center; gap: 20px; border-bottom: 2px solid #d8dbe2;
+         padding-bottom: 14px; margin-bottom: 18px; }
+h1 { font-size: 1.5em; margin: 0 0 4px; }
+h2 { font-size: 1.15em; margin: 28px 0 10px; color: #2c3e66; }
+.grade { min-width: 64px; height: 64px; border-radius: 12px; color: #fff; font-size: 2.2em;
+         font-weight: 700; display: flex; align-items: center; justify-content: center; }
+.facts { color: #4a5161; font-size: 0.92em; margin: 0; }
+.scores span { display: inline-block; margin-right: 14px; }
+.card { background: #fff; border: 1px solid #d8dbe2; border-radius: 8px; padding: 14px 18px; }
+.coaching { font-size: 1.12em; border-left: 6px solid #2c6bd6; white-space: pre-wrap; }
+.reference { white-space: pre-wrap; color: #3a4150; border-left: 6px solid #9aa3b5; }
+.told ul { margin: 0; padding-left: 20px; font-family: ui-monospace, Menlo, Consolas, monospace;
+           font-size: 0.88em; }
+table { border-collapse: collapse; background: #fff; width: 100%; font-size: 0.93em; }
+th, td { border: 1px solid #d8dbe2; padding: 5px 9px; text-align: left; }
+th { background: #e9ecf2; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr:nth-child(even) td { background: #f8f9fb; }
+.bar { display: inline-block; height: 9px; background: #c0392b; border-radius: 2px;
+       vertical-align: middle; margin-right: 6px; }
+figure { margin: 14px 0; background: #fff; border: 1px solid #d8dbe2; border-radius: 8px; padding: 10px; }
+figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
+figcaption { font-size: 0.88em; color: #4a5161; margin-top: 6px; }
+.muted { color: #6b7280; }
+"""
+
+
+# ----------------------------------------------------------------------------- formatting
+def _num(v: Any, fmt: str = ".2f", unit: str = "") -> str:
+    """``v`` formatted, or an em dash for ``None``/NaN (escaped, ready for HTML)."""
+    if v is None:
+        return "—"
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return escape(str(v))
+    if not np.isfinite(x):
+        return "—"
+    return escape(f"{x:{fmt}}" + (f" {unit}" if unit else ""))
+
+
+def _tempo(t: Mapping[str, Any] | None) -> str:
+    """Tempo dict (``Tempo.to_dict``) as eccentric-bottom-concentric-lockout in tenths of a second."""
+    if not t:
+        return "—"
+    keys = ("eccentric_s", "bottom_s", "concentric_s", "lockout_s")
+    return "-".join("x" if t.get(k) is None else f"{float(t[k]):.1f}" for k in keys)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[int] = frozenset()) -> str:
+    """An HTML table; ``header`` is escaped here, ``rows`` cells must already be HTML."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(r))
+        + "</tr>"
+        for r in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _img(png: bytes, alt: str, caption: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{escape(alt)}">'
+        f"<figcaption>{escape(caption)}</figcaption></figure>"
+    )
+
+
+# ----------------------------------------------------------------------------- figures
+def _png(fig) -> bytes:
+    buf = BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=100)
+    return buf.getvalue()
+
+
+def _shade_reps(ax, reps: list[dict[str, Any]]) -> None:
+    for r in reps:
+        ax.axvspan(r["start_s"], r["end_s"], color="tab:green", alpha=0.10, lw=0)
+        if r.get("extreme_s") is not None:
+            ax.axvline(r["extreme_s"], color="tab:green", lw=0.7, ls=":", alpha=0.8)
+
+
+def _channels_png(motion: Motion, primary: str, reps: list[dict[str, Any]]) -> bytes:
+    # A bare Figure (no pyplot): rendered by the Agg canvas, no global backend state touched.
+    from matplotlib.figure import Figure
+
+    from ..signals.channels import CHANNEL_NAMES, CHANNEL_UNITS, compute_channels
+
+    ch = compute_channels(motion)
+    t = motion.times
+    fig = Figure(figsize=(10, 1.35 * len(CHANNEL_NAMES) + 0.6))
+    axes = fig.subplots(len(CHANNEL_NAMES), 1, sharex=True)
+    for ax, name in zip(axes, CHANNEL_NAMES, strict=True):
+        _shade_reps(ax, reps)
+        is_primary = name == primary
+        y = ch[name]
+        ax.plot(t, y, color="tab:purple" if is_primary else "0.25", lw=1.6 if is_primary else 1.1)
+        # A channel that hardly moves (elbow in a squat) gets a readable range, not a 1e-11 offset axis.
+        ax.ticklabel_format(axis="y", useOffset=False)
+        least = 0.02 if CHANNEL_UNITS.get(name) == "m" else 2.0
+        if np.ptp(y) < least:
+            mid = 0.5 * (float(np.max(y)) + float(np.min(y)))
+            ax.set_ylim(mid - least, mid + least)
+        label = f"{_CHANNEL_LABELS.get(name, name)} ({CHANNEL_UNITS.get(name, '')})"
+        ax.set_ylabel(label, fontsize=7.5, rotation=0, ha="right", va="center")
+        ax.tick_params(labelsize=7)
+        if is_primary:
+            ax.set_title(f"{name}: primary channel (repetitions found on it)", fontsize=8, loc="left")
+    axes[-1].set_xlabel("time (s)", fontsize=8)
+    fig.suptitle("The seven channels (shaded: repetitions; dotted: turning point)", fontsize=10)
+    return _png(fig)
+
+
+def _angles_png(motion: Motion, reps: list[dict[str, Any]]) -> bytes:
+    from matplotlib.figure import Figure
+
+    t = motion.times
+    fig = Figure(figsize=(10, 5.4))
+    axes = fig.subplots(2, 2, sharex=True).ravel()
+    for ax, (label, dof) in zip(axes, _JOINTS, strict=True):
+        _shade_reps(ax, reps)
+        if dof == "lumbar_flexion":
+            ax.plot(t, np.degrees(motion.dof(dof).detach().cpu().numpy()), color="0.3", lw=1.3, label="trunk")
+        else:
+            for s, colour, side, style in _SIDES:
+                angle = np.degrees(motion.dof(f"{dof}_{s}").detach().cpu().numpy())
+                ax.plot(t, angle, color=colour, lw=1.3, ls=style, label=side)
+        ax.axhline(0, color="0.75", lw=0.7)
+        ax.set_title(label, fontsize=9)
+        ax.set_ylabel("deg", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7, loc="upper right")
+    for ax in axes[2:]:
+        ax.set_xlabel("time (s)", fontsize=8)
+    fig.suptitle("Joint angles (shaded: repetitions)", fontsize=10)
+    return _png(fig)
+
+
+def _kinetics_pngs(kinetics: Kinetics, analysis: Analysis, title: str) -> list[tuple[str, bytes]]:
+    from ..signals.rep_kinetics import cycle_curves
+    from .kinetics_plots import plot_cycle_curves
+
+    # plot_cycle_curves writes files; draw them into a private temporary folder and read them back.
+    with tempfile.TemporaryDirectory(prefix="musclepose-report-") as folder:
+        paths = plot_cycle_curves(cycle_curves(kinetics, analysis), folder, title=title)
+        return [(p.stem, p.read_bytes()) for p in paths]
+
+
+# ----------------------------------------------------------------------------- sections
+def _header(title: str, a: dict[str, Any], analysis: Analysis) -> str:
+    grade = str(a.get("grade") or "?")
+    colour = _GRADE_COLOURS.get(grade, "#555")
+    q = a.get("wave_features", {}).get("quality", {}) or {}
+    scores = "".join(
+        f"<span>{escape(k)} {_num(q.get(k))}</span>"
+        for k in ("overall", "smoothness", "control", "efficiency", "consistency")
+        if k in q
+    )
+    tempo = a.get("tempo")
+    facts = [
+        f"exercise: {escape(str(a.get('exercise') or 'automatic'))}",
+        f"repetitions: {a.get('n_reps', 0)}",
+        f"duration: {_num(a.get('duration_s'), '.1f', 's')}",
+        f"primary channel: {escape(str(a.get('primary')))}",
+    ]
+    if tempo:
+        facts.append(f"median tempo: {escape(_tempo(tempo))} s")
+    if analysis.kinetics_source:
+        facts.append(f"kinetics: {escape(str(analysis.kinetics_source))}")
+    return (
+        f'<header><div class="grade" style="background:{colour}" title="quality grade">{escape(grade)}</div>'
+        f'<div><h1>{escape(title)}</h1><p class="facts">{" · ".join(facts)}</p>'
+        f'<p class="facts scores">{scores}</p></div></header>'
+    )
+
+
+def _faults_section(faults: list[dict] | None) -> str:
+    if faults is None:
+        return ""
+    if not faults:
+        return '<h2>Detected faults</h2><p class="muted">No faults detected.</p>'
+    rows = []
+    for f in faults:
+        p = f.get("probability")
+        pf = float(p) if p is not None and np.isfinite(float(p)) else None
+        bar = f'<span class="bar" style="width:{60 * min(max(pf, 0.0), 1.0):.0f}px"></span>' if pf is not None else ""
+        prob = bar + (escape(f"{pf:.0%}") if pf is not None else "—")
+        name = escape(str(f.get("name", "?")).replace("_", " "))
+        rows.append([name, prob, _num(f.get("measured"), ".3g", str(f.get("unit") or ""))])
+    return "<h2>Detected faults</h2>" + _table(["fault", "probability", "measured"], rows, numeric={2})
+
+
+def _reps_section(a: dict[str, Any]) -> str:
+    reps = a.get("reps") or []
+    if not reps:
+        return '<h2>Repetitions</h2><p class="muted">No repetitions were found.</p>'
+    rows = [
+        [
+            str(r["index"] + 1),
+            _num(r.get("start_s")),
+            _num(r.get("end_s")),
+            _num(r.get("duration_s")),
+            _num(r.get("depth_knee_flexion_deg"), ".0f"),
+            _num(r.get("min_hip_height_m"), ".3f"),
+            escape(_tempo(r.get("tempo"))),
+        ]
+        for r in reps
+    ]
+    header = ["rep", "start (s)", "end (s)", "duration (s)", "depth: knee flexion (deg)", "lowest hip (m)", "tempo (s)"]
+    note = '<p class="facts">Tempo: eccentric-bottom-concentric-lockout, seconds (x = unknown).</p>'
+    return "<h2>Repetitions</h2>" + _table(header, rows, numeric={0, 1, 2, 3, 4, 5}) + note
+
+
+def _check_matches(what: str, duration_s: float, analysis: Analysis) -> None:
+    if abs(duration_s - analysis.duration_s) > 1.5 / analysis.fps:
+        raise ValueError(
+            f"{what} lasts {duration_s:.3f} s but the analysis covers {analysis.duration_s:.3f} s: "
+            "pass the motion (and kinetics) the analysis was computed from"
+        )
+
+
+def write_coach_report(
+    path: str | Path,
+    *,
+    title: str,
+    analysis: Analysis,
+    coaching: str,
+    summary_lines: list[str],
+    faults: list[dict] | None = None,
+    reference_coaching: str | None = None,
+    motion: Motion | None = None,
+    kinetics: Kinetics | None = None,
+    extra: dict[str, str] | None = None,
+) -> Path:
+    """Write the HTML coaching report of one recording (see the module docstring).
+
+    Parameters
+    ----------
+    path
+        The ``.html`` file to write (atomically). Its folder must exist.
+    title
+        Shown as the heading, e.g. ``"squat: squat_valgus.json"``.
+    analysis
+        From :func:`musclepose.signals.analyze_motion`: grade, repetitions, tempo.
+    coaching
+        The coach's text, shown prominently (line breaks kept).
+    summary_lines
+        The facts the coach was given (``PhysicsSummary.lines()``).
+    faults
+        Detected faults, each ``{"name", "probability", "measured", "unit"}`` (``measured``
+        may be ``None``). ``None`` leaves the section out; an empty list says none were found.
+    reference_coaching
+        The rule-based coach's text, shown for comparison.
+    motion
+        The recording the analysis was computed from: adds the seven channels and the joint
+        angles over time.
+    kinetics
+        Its :class:`~musclepose.motion.kinetics.Kinetics`: adds the moments, ground reaction
+        and (when computed) activations over the repetition cycle.
+    extra
+        Rows of a small "Run" table (model, checkpoint, latency, ...).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The folder of ``path`` does not exist (nothing is written).
+    IsADirectoryError
+        ``path`` is a folder.
+    ValueError
+        ``motion`` or ``kinetics`` is not the recording the analysis covers.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot write the report {path}: its folder {path.parent} does not exist")
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write the report {path}: it is a folder")
+    if motion is not None:
+        _check_matches("the motion", float(motion.duration), analysis)
+    if kinetics is not None:
+        _check_matches("the kinetics' motion", float(kinetics.motion.duration), analysis)
+
+    a = analysis.to_dict()
+    reps = a.get("reps") or []
+    parts = [_header(title, a, analysis), "<h2>Coaching</h2>", f'<div class="card coaching">{escape(coaching)}</div>']
+    if reference_coaching is not None:
+        parts += [
+            "<h2>Rule-based coach, for comparison</h2>",
+            f'<div class="card reference">{escape(reference_coaching)}</div>',
+        ]
+    parts += [_faults_section(faults), _reps_section(a)]
+    told = "".join(f"<li>{escape(str(line))}</li>" for line in summary_lines)
+    parts += ["<h2>What the coach was told</h2>", f'<div class="card told"><ul>{told}</ul></div>']
+
+    if motion is not None:
+        parts.append("<h2>Movement</h2>")
+        parts.append(
+            _img(
+                _channels_png(motion, str(a.get("primary")), reps),
+                "the seven channels over time",
+                "The seven trajectory channels over time: heights in m above the floor, angles in degrees; "
+                "repetitions shaded.",
+            )
+        )
+        parts.append(
+            _img(
+                _angles_png(motion, reps),
+                "joint angles over time",
+                "Hip, knee and ankle flexion (right red, left blue dashed) and lumbar flexion, degrees; "
+                "repetitions shaded.",
+            )
+        )
+    if kinetics is not None:
+        parts.append("<h2>Kinetics</h2>")
+        source = f" Ground reactions: {kinetics.source}." if getattr(kinetics, "source", None) else ""
+        for stem, png in _kinetics_pngs(kinetics, analysis, title):
+            caption = _KINETICS_CAPTIONS.get(stem, stem) + (source if stem != "activations" else "")
+            parts.append(_img(png, stem, caption))
+    if extra:
+        rows = [[escape(str(k)), escape(str(v))] for k, v in extra.items()]
+        parts += ["<h2>Run</h2>", _table(["item", "value"], rows)]
+
+    doc = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)} — MusclePose</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
+        + "\n".join(p for p in parts if p)
+        + '\n<p class="facts">Generated by MusclePose.</p>\n</main>\n</body>\n</html>\n'
+    )
+    with atomic_write(path) as fh:
+        fh.write(doc)
+    return path

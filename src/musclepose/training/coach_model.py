@@ -1,0 +1,221 @@
+"""The trained coach at inference: a checkpoint folder -> analysis, physics, form screen, coaching text.
+
+:meth:`CoachModel.load` reads a folder written by :func:`musclepose.training.coach.train_coach`
+(``encoder`` and ``bridge`` safetensors, the LoRA ``adapter``, ``config.json``) onto the LLM
+it was trained with (or another by ``llm=``). The shipped default (:func:`default_checkpoint`)
+lives in the package; ``$MUSCLEPOSE_COACH`` points elsewhere.
+
+:meth:`CoachModel.coach` takes a :class:`~musclepose.motion.Motion` (any file
+:func:`musclepose.io.load_motion` reads) or a clip of the seven channels:
+
+1. the analysis (reps, tempo, grade, wave features) with the code used for recordings;
+2. kinetics: for a motion, inverse dynamics with ground reactions estimated from it
+   (:func:`musclepose.motion.kinetics.compute_kinetics`); for channels only, the same on the
+   encoder's predicted motion;
+3. the encoder over channels + keypoints (a motion's COCO-17 landmarks seen from the front;
+   none for a channels-only clip), its form screen and its physics for the PhysicsBridge;
+4. the coach summary, the prompt and the LLM's text (greedy decoding unless a temperature
+   is given).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..language.coach import coach_summary, peak_extensor_moments, target_text
+from ..language.prompts import SYSTEM_PROMPT, DetectedFault, PhysicsSummary, build_prompt
+from .checkpoint import load_checkpoint
+from .coach import BodyCache, bridge_inputs, detect_faults, exercise_faults
+from .coach_data import ENCODER_FPS, encoder_inputs, keypoints_from_motion
+from .form_screen import FormScreen, fault_measures
+
+__all__ = ["CoachModel", "CoachResult", "default_checkpoint"]
+
+
+def default_checkpoint() -> Path:
+    """The shipped coach checkpoint (``$MUSCLEPOSE_COACH`` overrides)."""
+    env = os.environ.get("MUSCLEPOSE_COACH")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "assets" / "coach"
+
+
+@dataclass
+class CoachResult:
+    """What :meth:`CoachModel.coach` found and said."""
+
+    text: str
+    reference_text: str  # the rule-based expert coach on the same facts and detected faults
+    summary: PhysicsSummary
+    prompt: str
+    faults: list[DetectedFault]
+    analysis: Any  # musclepose.signals.analysis.Analysis
+    kinetics: Any = None  # musclepose.motion.kinetics.Kinetics of the input motion, if any
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+class CoachModel:
+    """Encoder + PhysicsBridge + LLM with its LoRA adapter (module docstring)."""
+
+    def __init__(self, encoder, bridge, llm, extra: dict[str, Any], screen: FormScreen | None = None) -> None:
+        self.encoder, self.bridge, self.llm, self.extra = encoder.eval(), bridge.eval(), llm, extra
+        self.screen = screen
+        self._bodies = BodyCache()
+        self._allowed = exercise_faults()
+
+    @classmethod
+    def load(cls, folder: str | Path | None = None, llm: Any = None, device: str = "cpu") -> CoachModel:
+        """``llm``: None (the checkpoint's), a name or local folder, or a loaded ``LLM`` (tests)."""
+        from peft import PeftModel
+
+        from ..language.backend import LLMConfig, load_llm
+
+        folder = Path(folder) if folder is not None else default_checkpoint()
+        parts, extra = load_checkpoint(folder)
+        for k in ("encoder", "bridge"):
+            if k not in parts:
+                raise ValueError(f"{folder}: coach checkpoint has no {k!r} part (train the LM stage first)")
+        if not (folder / "adapter").is_dir():
+            raise FileNotFoundError(f"{folder}: coach checkpoint has no LoRA adapter folder 'adapter'")
+        if llm is None or isinstance(llm, str):
+            name = llm or extra.get("train_config", {}).get("llm", "smollm2-135m-instruct")
+            model = load_llm(LLMConfig(name_or_path=name, device=device))
+        else:
+            model = llm
+        model.model = PeftModel.from_pretrained(model.model, folder / "adapter", is_trainable=False)
+        model.model.eval()
+        screen = FormScreen.load(folder / "form_screen.json") if (folder / "form_screen.json").is_file() else None
+        return cls(parts["encoder"].float(), parts["bridge"].float(), model, extra, screen)
+
+    # ------------------------------------------------------------------ the pipeline
+    @torch.no_grad()
+    def coach(
+        self,
+        source: Any,
+        exercise: str | None = None,
+        *,
+        fps: float | None = None,
+        body: Any = None,
+        soft_tokens: bool = True,
+        max_new_tokens: int = 200,
+        temperature: float = 0.0,
+        kinetics: Any = None,
+    ) -> CoachResult:
+        """Coach one clip: ``source`` a Motion, or ``(T, 7)`` channels (clip schema order) with ``fps``;
+        ``exercise`` None: the encoder's exercise classifier decides."""
+        from ..io.clip import CLIP_CHANNELS
+        from ..motion.kinetics import compute_kinetics
+        from ..signals import analyze_motion
+        from ..signals.waves import run_analysis
+        from ..sim.exercises import EXERCISES
+
+        is_motion = hasattr(source, "q") and hasattr(source, "body")
+        if exercise is None:
+            exercise = self.classify(source, fps)
+        if exercise not in EXERCISES:
+            raise ValueError(f"exercise {exercise!r}: the coach knows {sorted(EXERCISES)}")
+        sig = EXERCISES[exercise].signals_exercise
+        times: dict[str, float] = {}
+        t0 = time.perf_counter()
+        if is_motion:
+            fps = float(source.fps)
+            body = source.body
+            run = run_analysis(source, exercise=sig)
+            channels = np.stack([run.channels[c] for c in CLIP_CHANNELS], 1)
+            keypoints = keypoints_from_motion(source)
+            if kinetics is None:
+                kinetics = compute_kinetics(source)
+            analysis = analyze_motion(source, exercise=sig, kinetics=kinetics)
+            step = max(1, int(round(fps / ENCODER_FPS)))
+            decimated = replace(source, q=source.q[::step], fps=fps / step)
+            measures = fault_measures(decimated, exercise, analysis.to_dict())
+        else:
+            measures = None
+            if fps is None:
+                raise ValueError("fps is required for a channels-only clip")
+            channels = np.asarray(source, dtype=np.float64)
+            keypoints = None
+            analysis = analyze_motion(channels, exercise=sig, fps=fps, body=body)
+        times["analysis"] = time.perf_counter() - t0
+        step = max(1, int(round(fps / ENCODER_FPS)))
+        x = encoder_inputs(channels[::step], None if keypoints is None else keypoints[::step])
+        info = {"height_m": 1.75, "mass_kg": 70.0, "sex": "male"}
+        if body is not None:
+            info = {"height_m": body.height_m, "mass_kg": body.mass_kg, "sex": body.sex}
+        peaks = None
+        if kinetics is not None:
+            peaks = peak_extensor_moments(
+                kinetics.tau.numpy(), kinetics.motion.body.dof_names, info["mass_kg"], exercise
+            )
+        result = self.speak(x, exercise, analysis.to_dict(), info, peaks, measures, soft_tokens=soft_tokens,
+                            max_new_tokens=max_new_tokens, temperature=temperature)  # fmt: skip
+        result.analysis, result.kinetics = analysis, kinetics
+        result.timings_s = times | result.timings_s
+        return result
+
+    @torch.no_grad()
+    def classify(self, source: Any, fps: float | None = None) -> str:
+        """The exercise the encoder recognises in a Motion or a ``(T, 7)`` channel array."""
+        from ..io.clip import CLIP_CHANNELS
+        from ..signals.waves import run_analysis
+        from .coach_data import EXERCISE_NAMES
+
+        if hasattr(source, "q") and hasattr(source, "body"):
+            run = run_analysis(source)
+            channels, keypoints, fps = (
+                np.stack([run.channels[c] for c in CLIP_CHANNELS], 1),
+                keypoints_from_motion(source),
+                source.fps,
+            )
+        else:
+            channels, keypoints = np.asarray(source, dtype=np.float64), None
+        step = max(1, int(round(float(fps) / ENCODER_FPS)))
+        x = encoder_inputs(channels[::step], None if keypoints is None else keypoints[::step])
+        return EXERCISE_NAMES[int(self.encoder(x[None], ENCODER_FPS).exercise_logits[0].argmax())]
+
+    @torch.no_grad()
+    def speak(
+        self,
+        x: torch.Tensor,
+        exercise: str,
+        analysis: dict[str, Any],
+        body_info: dict[str, Any],
+        peak_moments: dict[str, float] | None = None,
+        measures: dict[str, float] | None = None,
+        *,
+        soft_tokens: bool = True,
+        max_new_tokens: int = 200,
+        temperature: float = 0.0,
+    ) -> CoachResult:
+        """From the encoder's input ``x (T, 58)`` at ``ENCODER_FPS`` and the clip's analysis dict:
+        form screen, physics, summary and text. ``peak_moments`` None: from the encoder's physics;
+        ``measures`` (the fault observables of the motion) None: the encoder's fault heads screen."""
+        from ..body import DOF_NAMES
+
+        times: dict[str, float] = {}
+        t0 = time.perf_counter()
+        out = self.encoder(x[None], ENCODER_FPS)
+        phys, states, tau_q, _ = bridge_inputs(out, 0, x.shape[0], body_info, self._bodies)
+        if measures is not None and self.screen is not None:
+            faults = self.screen.screen(exercise, measures)
+        else:
+            faults = detect_faults(out, 0, exercise, self._allowed)
+        times["encoder_physics"] = time.perf_counter() - t0
+        if peak_moments is None:
+            peak_moments = peak_extensor_moments(tau_q.numpy(), DOF_NAMES, body_info["mass_kg"], exercise)
+        summary = coach_summary(exercise, analysis, peak_moments, faults)
+        system, user = build_prompt(summary, SYSTEM_PROMPT)
+        prompt = self.llm.chat_prompt(system, user)
+        t0 = time.perf_counter()
+        soft = self.bridge(phys, states, fps=ENCODER_FPS) if soft_tokens else None
+        text = self.llm.generate(prompt, max_new_tokens, inputs_embeds_prefix=soft, temperature=temperature,
+                                 repetition_penalty=1.0 if temperature == 0 else None)  # fmt: skip
+        times["llm"] = time.perf_counter() - t0
+        detected = {f.name: {"severity": f.severity, "side": f.side} for f in faults}
+        reference = target_text(summary, detected, 0)
+        return CoachResult(text, reference, summary, prompt, faults, analysis, None, times)
