@@ -72,4 +72,5 @@ def test_cli_coaches_a_channels_only_clip(tmp_path, faulty_squat):
     out = json.loads(r.stdout)
     assert out["exercise"] == "squat" and out["analysis"]["n_reps"] == 3 and out["coaching"]
     assert "4242" not in " ".join(out["prompt_facts"]) and "4242" not in out["coaching"]
-    assert report.is_file() and "Repetitions" in report.read_text()  # no motion: no movement plots
+    html = report.read_text()
+    assert "Repetitions" in html and html.count('<img src="data:image/png;base64,') == 1  # the channels

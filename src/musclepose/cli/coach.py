@@ -51,7 +51,9 @@ def print_coaching(result: Any, title: str) -> None:
     console.print(Panel(result.text, title="Coach (LLM)", border_style="green"))
 
 
-def write_report(result: Any, path: Path, title: str, motion: Any = None, extra: dict[str, str] | None = None) -> Path:
+def write_report(
+    result: Any, path: Path, title: str, motion: Any = None, extra: dict[str, str] | None = None, channels=None
+) -> Path:
     from ..report.html import write_coach_report
 
     side = {"r": " (right)", "l": " (left)"}
@@ -64,6 +66,7 @@ def write_report(result: Any, path: Path, title: str, motion: Any = None, extra:
     return write_coach_report(
         path, title=title, analysis=result.analysis, coaching=result.text, summary_lines=result.summary.lines(),
         faults=faults, reference_coaching=result.reference_text, motion=motion, kinetics=result.kinetics, extra=extra,
+        channels=channels,
     )  # fmt: skip
 
 
@@ -92,7 +95,7 @@ def coach(
     if exercise is not None and exercise not in EXERCISES:
         fail(f"--exercise {exercise!r}: the coach knows {', '.join(sorted(EXERCISES))}")
     t0 = time.perf_counter()
-    motion = None
+    motion = clip_channels = None
     try:
         with spinner(f"Coaching {path.name}") as say:
             if not path.exists():
@@ -105,6 +108,7 @@ def coach(
                 clip = read_clip(path)  # its LANGUAGE field, if any, is never read by the coach
                 ex = exercise or (clip.exercise if clip.exercise in EXERCISES else None)
                 channels = np.stack([clip.channels[c] for c in CLIP_CHANNELS], 1)
+                clip_channels = clip.channels
                 say("encoder, physics and coach")
                 result = cm.coach(channels, ex, fps=clip.fps, body=Body.standard(1.75, mass, sex),
                                   soft_tokens=soft_tokens, temperature=temperature)  # fmt: skip
@@ -120,8 +124,8 @@ def coach(
         fail(_message(err, path))
     seconds = time.perf_counter() - t0
     if report is not None:
-        write_report(result, report, f"{result.summary.exercise}: {path.name}", motion,
-                     {"seconds": f"{seconds:.1f}", "checkpoint": str(checkpoint or "shipped")})  # fmt: skip
+        run_info = {"seconds": f"{seconds:.1f}", "checkpoint": str(checkpoint or "shipped")}
+        write_report(result, report, f"{result.summary.exercise}: {path.name}", motion, run_info, clip_channels)
     if json_out:
         print_json(_as_json(result, path, seconds, report))
         return

@@ -156,14 +156,17 @@ def _shade_reps(ax, reps: list[dict[str, Any]]) -> None:
             ax.axvline(r["extreme_s"], color="tab:green", lw=0.7, ls=":", alpha=0.8)
 
 
-def _channels_png(motion: Motion, primary: str, reps: list[dict[str, Any]]) -> bytes:
+def _channels_png(motion: Motion | None, primary: str, reps: list[dict[str, Any]], channels=None, fps=None) -> bytes:
     # A bare Figure (no pyplot): rendered by the Agg canvas, no global backend state touched.
     from matplotlib.figure import Figure
 
     from ..signals.channels import CHANNEL_NAMES, CHANNEL_UNITS, compute_channels
 
-    ch = compute_channels(motion)
-    t = motion.times
+    if motion is not None:
+        ch, t = compute_channels(motion), motion.times
+    else:  # a clip of channels only
+        ch = {k: np.asarray(v, dtype=np.float64) for k, v in channels.items()}
+        t = np.arange(len(next(iter(ch.values())))) / float(fps)
     fig = Figure(figsize=(10, 1.35 * len(CHANNEL_NAMES) + 0.6))
     axes = fig.subplots(len(CHANNEL_NAMES), 1, sharex=True)
     for ax, name in zip(axes, CHANNEL_NAMES, strict=True):
@@ -307,6 +310,7 @@ def write_coach_report(
     motion: Motion | None = None,
     kinetics: Kinetics | None = None,
     extra: dict[str, str] | None = None,
+    channels: dict[str, Any] | None = None,
 ) -> Path:
     """Write the HTML coaching report of one recording (see the module docstring).
 
@@ -335,6 +339,9 @@ def write_coach_report(
         and (when computed) activations over the repetition cycle.
     extra
         Rows of a small "Run" table (model, checkpoint, latency, ...).
+    channels
+        Without ``motion``: the clip's seven channels (name -> ``(T,)``, at ``analysis.fps``),
+        plotted over time.
 
     Returns
     -------
@@ -372,6 +379,15 @@ def write_coach_report(
     told = "".join(f"<li>{escape(str(line))}</li>" for line in summary_lines)
     parts += ["<h2>What the coach was told</h2>", f'<div class="card told"><ul>{told}</ul></div>']
 
+    if motion is None and channels is not None:
+        parts.append("<h2>Movement</h2>")
+        parts.append(
+            _img(
+                _channels_png(None, str(a.get("primary")), reps, channels, analysis.fps),
+                "the seven channels over time",
+                "The clip's seven trajectory channels over time: heights in m, angles in degrees; repetitions shaded.",
+            )
+        )
     if motion is not None:
         parts.append("<h2>Movement</h2>")
         parts.append(
