@@ -96,3 +96,35 @@ def test_inference_and_evaluation_run_on_the_checkpoint(tmp_path, examples):
     rb = txt["coaches"]["rule_based"]
     # The rule-based coach writes from the detections, so its numbers are always grounded.
     assert rb["ungrounded_fraction"] == 0.0 and rb["numbers_stated"] > 0
+
+
+def test_encoder_metrics_are_zero_for_an_oracle(tmp_path, examples):
+    """An encoder that outputs the true motion scores 0 deg and 0 mm; an offset of 0.1 rad scores 5.73 deg."""
+    from dataclasses import replace
+
+    from musclepose.evaluation.coach import evaluate_encoder
+    from musclepose.training.coach_model import CoachModel
+
+    out = train_coach(
+        _config(tmp_path, lm_epochs=1), examples[:4], examples[4:], log=lambda *_: None, llm=tiny_llm(256)
+    )
+    model = CoachModel.load(out, llm=tiny_llm(256))
+    truth = {e.inputs.data_ptr(): e.q for e in examples}
+
+    class Oracle(torch.nn.Module):
+        def __init__(self, inner, offset):
+            super().__init__()
+            self.inner, self.offset = inner, offset
+
+        def forward(self, x, fps, pad=None):
+            o = self.inner(x, fps, pad=pad)
+            q = truth[x.data_ptr()].clone()[None]
+            q[..., 6:] += self.offset
+            return replace(o, q=q)
+
+    model.encoder = Oracle(model.encoder, 0.0)
+    exact = evaluate_encoder(model, examples[4:])
+    assert exact["joint_angle_error_deg"] == pytest.approx(0.0, abs=1e-9) and exact["mpjpe_mm"] < 1e-6
+    model.encoder = Oracle(model.encoder.inner, 0.1)
+    off = evaluate_encoder(model, examples[4:])
+    assert off["joint_angle_error_deg"] == pytest.approx(5.7296, abs=1e-3) and off["mpjpe_mm"] > 10.0

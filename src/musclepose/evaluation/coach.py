@@ -56,7 +56,7 @@ def evaluate_encoder(model, examples: list, progress=None) -> dict[str, Any]:
         resid.append(float((tau_q[:, 6:] - tau_mtg).abs().mean()) / ex.body["mass_kg"])
         ex_ok.append(int(EXERCISE_NAMES[int(out.exercise_logits[0].argmax())] == ex.exercise))
         true = set(ex.faults)
-        found = {f.name for f in detect_faults(out, 0, ex.exercise, model._allowed)}
+        found = {f.name for f in detect_faults(out, 0, ex.exercise)}
         tp, fp, fn = tp + len(found & true), fp + len(found - true), fn + len(true - found)
         if model.screen is not None:
             found = {f.name for f in model.screen.screen(ex.exercise, ex.measures)}

@@ -23,7 +23,16 @@ from typing import Any
 
 import numpy as np
 
-from ..signals.coaching import FAULT_KNOWLEDGE, CoachFacts, FaultFact, coach_text, fmt_value
+from ..signals.coaching import (
+    FAULT_KNOWLEDGE,
+    SIDED_FAULTS,
+    UPPER_BODY,
+    CoachFacts,
+    FaultFact,
+    coach_text,
+    fmt_value,
+    peak_extensor_moments,
+)
 from .prompts import DetectedFault, PhysicsSummary
 
 __all__ = [
@@ -37,32 +46,6 @@ __all__ = [
 ]
 
 FAULT_NAMES = tuple(sorted(FAULT_KNOWLEDGE))
-UPPER_BODY = frozenset({"push_up", "overhead_press", "bent_over_row"})
-SIDED_FAULTS = frozenset({"knee_valgus", "asymmetric_drive", "heel_lift", "elbow_flare", "knee_over_toe"})
-_LOWER = (
-    ("hip extensors", "hip_flexion"),
-    ("knee extensors", "knee_flexion"),
-    ("ankle plantarflexors", "ankle_dorsiflexion"),
-)
-_UPPER = (("elbow muscles", "elbow_flexion"), ("shoulder muscles", "shoulder_flexion"))
-
-
-def peak_extensor_moments(tau: np.ndarray, dof_names: Sequence[str], mass_kg: float, exercise: str) -> dict[str, float]:
-    """The coach's peak joint moments, N m/kg, rounded to 2 decimals, from ``tau (T, 47)`` (N m).
-
-    Lower-body exercises: the largest extensor (negative) moment of hip, knee and ankle over
-    both sides; upper body: the largest absolute elbow and shoulder flexion moment.
-    """
-    tau = np.asarray(tau, dtype=np.float64) / float(mass_kg)
-    idx = {n: i for i, n in enumerate(dof_names)}
-    out = {}
-    if exercise in UPPER_BODY:
-        for label, dof in _UPPER:
-            out[label] = round(float(max(np.abs(tau[:, idx[f"{dof}_{s}"]]).max() for s in "rl")), 2)
-    else:
-        for label, dof in _LOWER:
-            out[label] = round(float(max(-tau[:, idx[f"{dof}_{s}"]].min() for s in "rl")), 2)
-    return out
 
 
 def _median(values: list[Any]) -> float | None:

@@ -340,8 +340,8 @@ def write_coach_report(
     extra
         Rows of a small "Run" table (model, checkpoint, latency, ...).
     channels
-        Without ``motion``: the clip's seven channels (name -> ``(T,)``, at ``analysis.fps``),
-        plotted over time.
+        The seven channels (name -> ``(T,)``, at ``analysis.fps``) to plot; default those the
+        analysis kept (``Analysis.channels``), else recomputed from ``motion``.
 
     Returns
     -------
@@ -379,25 +379,20 @@ def write_coach_report(
     told = "".join(f"<li>{escape(str(line))}</li>" for line in summary_lines)
     parts += ["<h2>What the coach was told</h2>", f'<div class="card told"><ul>{told}</ul></div>']
 
-    if motion is None and channels is not None:
+    channels = channels if channels is not None else analysis.channels  # what the analysis ran on
+    if motion is not None or channels is not None:
         parts.append("<h2>Movement</h2>")
         parts.append(
             _img(
-                _channels_png(None, str(a.get("primary")), reps, channels, analysis.fps),
-                "the seven channels over time",
-                "The clip's seven trajectory channels over time: heights in m, angles in degrees; repetitions shaded.",
-            )
-        )
-    if motion is not None:
-        parts.append("<h2>Movement</h2>")
-        parts.append(
-            _img(
-                _channels_png(motion, str(a.get("primary")), reps),
+                _channels_png(
+                    None if channels is not None else motion, str(a.get("primary")), reps, channels, analysis.fps
+                ),  # fmt: skip
                 "the seven channels over time",
                 "The seven trajectory channels over time: heights in m above the floor, angles in degrees; "
                 "repetitions shaded.",
             )
         )
+    if motion is not None:
         parts.append(
             _img(
                 _angles_png(motion, reps),

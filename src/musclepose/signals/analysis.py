@@ -10,7 +10,7 @@ repetition's start and end. :meth:`Analysis.to_dict` is JSON-ready (times in s).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -79,6 +79,8 @@ class Analysis:
     wave_features: WaveFeatures
     kinetics: list | None = None  # RepKinetics per repetition (see .rep_kinetics)
     kinetics_source: str | None = None
+    # The seven channels the analysis ran on (name -> (T,)), for plots and models; not in to_dict().
+    channels: dict[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_reps(self) -> int:
@@ -167,6 +169,7 @@ def analyze_motion(
         reps=reps,
         tempo=Tempo.median(run.phases.tempo_),
         wave_features=run.features,
+        channels=run.channels,
     )
     if kinetics is None:
         return result

@@ -41,6 +41,7 @@ import numpy as np
 import torch
 
 from ..motion import Motion
+from ..signals.coaching import SIDED_FAULTS, peak_extensor_moments
 from .exercises import EXERCISES
 from .randomize import ClipParams, sample_body_params, sample_exercise_params, sample_faults
 
@@ -56,8 +57,6 @@ __all__ = [
 ]
 
 SPLITS = {"train": 0.8, "val": 0.1, "test": 0.1}
-UPPER_BODY = {"push_up", "overhead_press", "bent_over_row"}
-SIDED_FAULTS = {"knee_valgus", "asymmetric_drive", "heel_lift", "elbow_flare", "knee_over_toe"}
 MAX_CONTACTS = 8  # "planted" is padded to this many columns; attrs["contact_names"] names the used ones
 IMU_SITES = ("phone_torso", "watch_left")
 ARRAY_KEYS = (
@@ -187,14 +186,7 @@ def synthesize_clip(cp: ClipParams, subject: dict[str, Any] | None = None, modal
     ecc = [p["eccentric_s"] for p in phases if isinstance(p, dict) and "eccentric_s" in p]
     con = [p["concentric_s"] for p in phases if isinstance(p, dict) and "concentric_s" in p]
     depth = float(np.degrees(q.numpy()[:, [body.dof_index("knee_flexion_r"), body.dof_index("knee_flexion_l")]].max()))
-    peaks = {}
-    if cp.exercise in UPPER_BODY:
-        for label, dof in (("elbow muscles", "elbow_flexion"), ("shoulder muscles", "shoulder_flexion")):
-            peaks[label] = round(float(max(np.abs(kin.moment(f"{dof}_{s}", body)).max() for s in "rl")), 2)
-    else:
-        for label, dof in (("hip extensors", "hip_flexion"), ("knee extensors", "knee_flexion"),
-                           ("ankle plantarflexors", "ankle_dorsiflexion")):  # fmt: skip
-            peaks[label] = round(float(max(-kin.moment(f"{dof}_{s}", body).min() for s in "rl")), 2)
+    peaks = peak_extensor_moments(kin.tau.numpy(), body.dof_names, body.mass_kg, cp.exercise)
     grade = run.features.grade
     facts_obj = CoachFacts(
         exercise=cp.exercise,
@@ -271,9 +263,6 @@ class ClipKinetics:
     residual_moment: np.ndarray
     supported: np.ndarray
     mass_kg: float
-
-    def moment(self, dof: str, body) -> np.ndarray:
-        return self.tau[:, body.dof_index(dof)].numpy() / self.mass_kg
 
 
 def clip_kinetics(motion: Motion) -> ClipKinetics:

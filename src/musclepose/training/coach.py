@@ -169,16 +169,11 @@ def _signed_log(x: torch.Tensor) -> torch.Tensor:
     return torch.sign(x) * torch.log1p(x.abs())
 
 
-def _central(q: torch.Tensor, fps: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Velocities and accelerations of ``(B, T, C)`` by central differences (one-sided at the ends)."""
-    from ..motion.differentiate import derivatives
-
-    return derivatives(q, fps, method="central")
-
-
 def encoder_losses(encoder: MotionEncoder, batch: dict, examples: list[CoachExample], bodies: BodyCache):
-    """The stage-1 loss terms (module docstring) as a dict of scalars."""
+    """``(losses, out)``: the stage-1 loss terms (module docstring) as a dict of scalars, and the
+    encoder's output."""
     from ..body import muscle_torque
+    from ..motion.differentiate import derivatives
 
     out = encoder(batch["inputs"], ENCODER_FPS, pad=batch["pad"])
     keep = (~batch["pad"]).float()[..., None]
@@ -209,7 +204,7 @@ def encoder_losses(encoder: MotionEncoder, batch: dict, examples: list[CoachExam
     side_bce = F.binary_cross_entropy_with_logits(out.fault_side_logits, batch["side"], reduction="none")
     losses["side"] = (side_bce * sided).sum() / sided.sum().clamp(min=1.0)
     # Physics: torque generators at the predicted state against the clip's inverse dynamics.
-    qd, _ = _central(out.q, ENCODER_FPS)
+    qd, _ = derivatives(out.q, ENCODER_FPS)
     mtg, lim = [], []
     for b, ex in enumerate(examples):
         t = ex.q.shape[0]
@@ -227,7 +222,7 @@ def encoder_losses(encoder: MotionEncoder, batch: dict, examples: list[CoachExam
     jkeep = keep[:, 3:]
     losses["jerk"] = (jerk.pow(2) * jkeep).sum() / (jkeep.sum().clamp(min=1.0) * jerk.shape[-1])
     losses["sparsity"] = masked_mean(out.activations**2)
-    return losses
+    return losses, out
 
 
 def _total(losses: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -235,14 +230,15 @@ def _total(losses: dict[str, torch.Tensor]) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------- inference pieces
-def detect_faults(out, b: int, exercise: str, allowed: dict[str, tuple[str, ...]], threshold: float = 0.5):
-    """The form screen of clip ``b``: faults of ``exercise`` whose probability passes ``threshold``."""
+def detect_faults(out, b: int, exercise: str, threshold: float = 0.5):
+    """The encoder's form screen of clip ``b``: faults of ``exercise`` whose probability passes ``threshold``."""
+    allowed = exercise_faults().get(exercise, FAULT_NAMES)
     prob = torch.sigmoid(out.fault_logits[b]).tolist()
     sev = out.fault_severity[b].tolist()
     side = torch.sigmoid(out.fault_side_logits[b]).tolist()
     found = []
     for k, name in enumerate(FAULT_NAMES):
-        if name in allowed.get(exercise, FAULT_NAMES) and prob[k] >= threshold:
+        if name in allowed and prob[k] >= threshold:
             s = ("r" if side[k] >= 0.5 else "l") if name in SIDED_FAULTS else None
             found.append(DetectedFault(name, round(prob[k], 2), round(sev[k], 2), s))
     return sorted(found, key=lambda f: -f.severity)
@@ -342,16 +338,11 @@ def _load_optimizer(opt: torch.optim.Optimizer, folder: Path, name: str) -> None
     opt.load_state_dict({"param_groups": meta["param_groups"], "state": state})
 
 
-def save_coach(folder: Path, encoder, bridge, llm, extra: dict[str, Any], train_state: dict | None = None,
-               half: bool = False) -> None:  # fmt: skip
+def save_coach(folder: Path, encoder, bridge, llm, extra: dict[str, Any], train_state: dict | None = None) -> None:
     """Write the coach checkpoint folder atomically (encoder, bridge, LoRA adapter, train state)."""
-    import copy
-
     parts = {"encoder": encoder}
     if bridge is not None:
         parts["bridge"] = bridge
-    if half:
-        parts = {k: copy.deepcopy(m).half() for k, m in parts.items()}
     screen = folder / "form_screen.json"
     kept = screen.read_text() if screen.is_file() else None
     save_checkpoint(folder, parts, extra)
@@ -363,11 +354,6 @@ def save_coach(folder: Path, encoder, bridge, llm, extra: dict[str, Any], train_
         tmp = folder / ".adapter.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         llm.model.save_pretrained(tmp, safe_serialization=True)
-        if half:
-            from safetensors.torch import load_file, save_file
-
-            f = tmp / "adapter_model.safetensors"
-            save_file({k: v.half() for k, v in load_file(f).items()}, f)
         os.replace(tmp, folder / "adapter")
     if train_state is not None:
         tmp = folder / ".train_state.tmp"
@@ -390,18 +376,17 @@ def exercise_faults() -> dict[str, tuple[str, ...]]:
 
 def _val_metrics(encoder, examples: list[CoachExample], batch_size: int, bodies: BodyCache, device=None):
     encoder.eval()
-    allowed = exercise_faults()
     tot: dict[str, float] = {}
     tp = fp = fn = 0
     with torch.no_grad():
         for i in range(0, len(examples), batch_size):
             chunk = examples[i : i + batch_size]
             batch = {k: v.to(device or "cpu") for k, v in _batch(chunk).items()}
-            for k, v in encoder_losses(encoder, batch, chunk, bodies).items():
+            losses, out = encoder_losses(encoder, batch, chunk, bodies)
+            for k, v in losses.items():
                 tot[k] = tot.get(k, 0.0) + float(v) * len(chunk)
-            out = encoder(batch["inputs"], ENCODER_FPS, pad=batch["pad"])
             for b, ex in enumerate(chunk):
-                found = {f.name for f in detect_faults(out, b, ex.exercise, allowed)}
+                found = {f.name for f in detect_faults(out, b, ex.exercise)}
                 true = set(ex.faults)
                 tp, fp, fn = tp + len(found & true), fp + len(found - true), fn + len(true - found)
     encoder.train()
@@ -450,7 +435,7 @@ def train_coach(
             for s in range(done_in_epoch, steps_per_epoch):
                 chunk = [train[i] for i in order[s * config.batch_size : (s + 1) * config.batch_size]]
                 batch = {k: v.to(device) for k, v in _batch(chunk, config.keypoint_dropout, gen).items()}
-                losses = encoder_losses(encoder, batch, chunk, bodies)
+                losses, _ = encoder_losses(encoder, batch, chunk, bodies)
                 loss = _total(losses)
                 for g in opt_phys.param_groups:
                     g["lr"] = _cosine(state["step"], total, config.lr_physics, warmup=min(50, total // 10))
@@ -504,7 +489,6 @@ def _train_lm(config, encoder, train, state, extra, bodies, log, llm=None, scree
     opt = torch.optim.AdamW(params, lr=config.lr_lm, weight_decay=config.wd_lm)
     if (out / "train_state" / "lm.json").is_file():
         _load_optimizer(opt, out / "train_state", "lm")
-    allowed = exercise_faults()
     pool = list(train)
     n_ex = min(len(pool), config.lm_max_examples or len(pool))
     steps_per_epoch = math.ceil(n_ex / config.lm_batch_size)
@@ -519,7 +503,7 @@ def _train_lm(config, encoder, train, state, extra, bodies, log, llm=None, scree
                 phys, states, _, _ = bridge_inputs(o, 0, ex.inputs.shape[0], ex.body, bodies)
                 faults = (
                     screen.screen(ex.exercise, ex.measures) if screen is not None
-                    else detect_faults(o, 0, ex.exercise, allowed)
+                    else detect_faults(o, 0, ex.exercise)
                 )  # fmt: skip
             summary = coach_summary(ex.exercise, ex.analysis, ex.peak_moments, faults)
             cache[ex.index] = (phys, states, summary)

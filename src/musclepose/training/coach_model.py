@@ -32,7 +32,7 @@ import torch
 from ..language.coach import coach_summary, peak_extensor_moments, target_text
 from ..language.prompts import SYSTEM_PROMPT, DetectedFault, PhysicsSummary, build_prompt
 from .checkpoint import load_checkpoint
-from .coach import BodyCache, bridge_inputs, detect_faults, exercise_faults
+from .coach import BodyCache, bridge_inputs, detect_faults
 from .coach_data import ENCODER_FPS, encoder_inputs, keypoints_from_motion
 from .form_screen import FormScreen, fault_measures
 
@@ -66,7 +66,6 @@ class CoachModel:
         self.encoder, self.bridge, self.llm, self.extra = encoder.eval(), bridge.eval(), llm, extra
         self.screen = screen
         self._bodies = BodyCache()
-        self._allowed = exercise_faults()
 
     @classmethod
     def load(cls, folder: str | Path | None = None, llm: Any = None, device: str = "cpu") -> CoachModel:
@@ -111,7 +110,6 @@ class CoachModel:
         from ..io.clip import CLIP_CHANNELS
         from ..motion.kinetics import compute_kinetics
         from ..signals import analyze_motion
-        from ..signals.waves import run_analysis
         from ..sim.exercises import EXERCISES
 
         is_motion = hasattr(source, "q") and hasattr(source, "body")
@@ -125,12 +123,11 @@ class CoachModel:
         if is_motion:
             fps = float(source.fps)
             body = source.body
-            run = run_analysis(source, exercise=sig)
-            channels = np.stack([run.channels[c] for c in CLIP_CHANNELS], 1)
             keypoints = keypoints_from_motion(source)
             if kinetics is None:
                 kinetics = compute_kinetics(source)
             analysis = analyze_motion(source, exercise=sig, kinetics=kinetics)
+            channels = np.stack([analysis.channels[c] for c in CLIP_CHANNELS], 1)
             step = max(1, int(round(fps / ENCODER_FPS)))
             decimated = replace(source, q=source.q[::step], fps=fps / step)
             measures = fault_measures(decimated, exercise, analysis.to_dict())
@@ -204,7 +201,7 @@ class CoachModel:
         if measures is not None and self.screen is not None:
             faults = self.screen.screen(exercise, measures)
         else:
-            faults = detect_faults(out, 0, exercise, self._allowed)
+            faults = detect_faults(out, 0, exercise)
         times["encoder_physics"] = time.perf_counter() - t0
         if peak_moments is None:
             peak_moments = peak_extensor_moments(tau_q.numpy(), DOF_NAMES, body_info["mass_kg"], exercise)
