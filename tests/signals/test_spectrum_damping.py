@@ -81,3 +81,18 @@ def test_harmonics_of_a_square_wave():
     assert rel[2] == pytest.approx(1 / 3, rel=0.03) and rel[4] == pytest.approx(1 / 5, rel=0.05)
     assert rel[1] < 0.02 and rel[3] < 0.02
     assert h["thd"] == pytest.approx(np.sqrt(1 / 9 + 1 / 25), rel=0.05)
+
+
+def test_peak_interpolation_stays_between_the_neighbouring_bins():
+    """Three log-magnitudes on an almost straight rising line (the band edge cut a slope): the
+    parabola's vertex would lie millions of bins away; it is clamped to the half-bin."""
+    import warnings
+
+    from musclepose.signals.spectrum import _interpolated_peak
+
+    f = np.array([1.0, 1.1, 1.2])
+    mag = np.exp(np.array([0.0, 5.0000005, 10.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        freq, peak = _interpolated_peak(f, mag, 1)
+    assert freq == pytest.approx(1.15) and np.isfinite(peak)

@@ -38,6 +38,10 @@ def test_examples_are_decimated_and_labelled(examples):
     assert ex.q[0, 0] == 0 and ex.q[0, 2] == 0 and ex.q[0, 1] > 0.5  # horizontal start at 0, hip height kept
     assert all(f in FAULT_NAMES for e in examples for f in e.faults) and any(e.faults for e in examples)
     assert ex.analysis["n_reps"] >= 1 and ex.peak_moments
+    assert ex.grf.shape == (ex.q.shape[0], 2, 3) and ex.grf_psi.shape == (ex.q.shape[0], 2, 8)
+    # Ground truth in body weights: a push-up's feet carry a fraction, a squat's at least the body.
+    vertical = {e.exercise: float(e.grf[..., 1].sum(-1).mean()) for e in examples}
+    assert 0.1 < vertical["push_up"] < 0.6 and vertical["squat"] > 0.97
     # Squats stand on both feet throughout; the keypoints are normalised to about unit height.
     squat = next(e for e in examples if e.exercise == "squat")
     assert squat.contact.mean() > 0.95
@@ -62,6 +66,7 @@ def test_train_both_stages_isolated_and_resumable(tmp_path, examples):
     w1 = load_checkpoint(out)[0]["encoder"].state_dict()
     state = json.loads((out / "train_state" / "state.json").read_text())
     assert state["epoch"] == 1 and state["skipped_steps"] == 0
+    assert 0.0 < state["history"][0]["grf"] < 1.0  # the GRF-residual head's loss (body weights), validated
     # Resume (as after a kill): a run with more epochs continues where the last checkpoint stopped.
     train_coach(_config(tmp_path, encoder_epochs=2, lm_epochs=0), train, val, log=quiet)
     w2 = load_checkpoint(out)[0]["encoder"].state_dict()
@@ -92,6 +97,7 @@ def test_inference_and_evaluation_run_on_the_checkpoint(tmp_path, examples):
     assert "Form screen:" in r.prompt and "Provide coaching feedback:" in r.prompt
     enc = evaluate_encoder(model, examples[4:])
     assert enc["n_clips"] == 2 and enc["mpjpe_mm"] > 0 and 0 <= enc["faults"]["recall"] <= 1
+    assert 0 < enc["grf_rmse_bw"] < 2 and 0 < enc["grf_rmse_bw_seed_model"] < 2
     txt = evaluate_text(model, examples[4:], max_new_tokens=8)
     rb = txt["coaches"]["rule_based"]
     # The rule-based coach writes from the detections, so its numbers are always grounded.

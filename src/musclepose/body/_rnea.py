@@ -767,12 +767,24 @@ def rnea_soa(
     else:
         tau = _run_forward(k, (q2, qd2, qdd2), grav, keep=False)[0]
     if external:
-        f_ext = q.new_zeros(3, _S, n)
-        m_ext = q.new_zeros(3, _S, n)
-        for seg, force, moment in external:
-            onehot = torch.zeros(_S, 1, dtype=q.dtype, device=q.device)
-            onehot[_POS[seg]] = 1.0
-            f_ext = f_ext + onehot * force.reshape(n, 3).t()[:, None, :]
-            m_ext = m_ext + onehot * moment.reshape(n, 3).t()[:, None, :]
-        tau = tau + _external_tau(k, q2, f_ext, m_ext)
+        tau = tau + _external_part(k, q2, external, n)
     return tau.reshape(batch + (47,))
+
+
+def _external_part(k: _Consts, q2: torch.Tensor, external, n: int) -> torch.Tensor:
+    f_ext = q2.new_zeros(3, _S, n)
+    m_ext = q2.new_zeros(3, _S, n)
+    for seg, force, moment in external:
+        onehot = torch.zeros(_S, 1, dtype=q2.dtype, device=q2.device)
+        onehot[_POS[seg]] = 1.0
+        f_ext = f_ext + onehot * force.reshape(n, 3).t()[:, None, :]
+        m_ext = m_ext + onehot * moment.reshape(n, 3).t()[:, None, :]
+    return _external_tau(k, q2, f_ext, m_ext)
+
+
+def external_soa(body: Body, q: torch.Tensor, external: list[tuple[int, torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    """The external wrenches' share of :func:`rnea_soa` alone, ``-J^T w`` ``(..., 47)``."""
+    batch = q.shape[:-1]
+    n = int(np.prod(batch)) if len(batch) else 1
+    k = _consts(body, q.dtype, q.device)
+    return _external_part(k, q.reshape(n, 47), external, n).reshape(batch + (47,))

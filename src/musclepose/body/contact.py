@@ -142,6 +142,8 @@ class FootContact:
         Floor height used (m); broadcasts against the frame axis.
     floor_velocity : (..., 3) or (..., 1, 3)
         Floor velocity used (m/s; zero unless a moving floor was given or estimated).
+    points : (..., 2, 3, 3) or None
+        The sole points' world positions (:func:`sole_points`), kept for :func:`estimate_grf`.
     """
 
     weight: torch.Tensor
@@ -150,6 +152,7 @@ class FootContact:
     speed: torch.Tensor
     floor_y: torch.Tensor
     floor_velocity: torch.Tensor
+    points: torch.Tensor | None = None
 
 
 def _jvp(fn, primals, tangents):
@@ -213,7 +216,7 @@ def foot_contact(
     speed = torch.sqrt(((vel - fv[..., None, None, :]) ** 2).sum(-1) + _EPS**2)
     w = _smooth_off(height, *height_band) * _smooth_off(speed, *speed_band)
     weight = 1.0 - (1.0 - w).prod(-1)
-    return FootContact(weight, w, height, speed, floor, fv)
+    return FootContact(weight, w, height, speed, floor, fv, pts)
 
 
 def _floor_velocity(spec, vel: torch.Tensor, lowest: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
@@ -255,6 +258,8 @@ class GRFEstimate:
         about the pelvis origin (N m, world axes), i.e. the wrench the ground had to supply.
     residual_force, residual_moment : (..., 3)
         Root residual left after applying ``wrenches`` (same frame as ``required_*``).
+    tau : (..., 47)
+        Inverse dynamics with ``wrenches`` applied (its root rows are the residual).
     """
 
     wrenches: tuple[ExternalWrench, ExternalWrench]
@@ -267,6 +272,7 @@ class GRFEstimate:
     required_moment: torch.Tensor
     residual_force: torch.Tensor
     residual_moment: torch.Tensor
+    tau: torch.Tensor | None = None
 
 
 def _horizontal(v: torch.Tensor) -> torch.Tensor:
@@ -314,6 +320,7 @@ def estimate_grf(
     if contact is None:
         contact = foot_contact(body, q, qd, floor_y=floor_y, floor_velocity=floor_velocity)
     tau = inverse_dynamics(body, q, qd, qdd)
+    tau_free = tau
     force_req = tau[..., 0:3]
     moment_req = root_residual(body, q, tau)[1]
     weight = body.mass_kg * -GRAVITY[1]
@@ -338,7 +345,7 @@ def estimate_grf(
     cop_total = torch.stack([px, floor.expand_as(px), pz], dim=-1)
 
     # 3. Natural CoP per foot and the lever-rule share.
-    pts = sole_points(body, q)  # (..., 2, 3, 3) heel, metatarsal heads, toe tip
+    pts = contact.points if contact.points is not None else sole_points(body, q)  # heel, metatarsals, toe
     heel, mth, toe = pts[..., 0, :], pts[..., 1, :], pts[..., 2, :]
     heel = _on_floor(heel, floor)
     mth = _on_floor(mth, floor)
@@ -373,7 +380,7 @@ def estimate_grf(
     zero = torch.zeros_like(t_feet)
     torques = torch.stack([zero, t_feet, zero], -1)
     wrenches = tuple(ExternalWrench(FEET[i], f_feet[..., i, :], cop[..., i, :], torques[..., i, :]) for i in range(2))
-    tau_after = inverse_dynamics(body, q, qd, qdd, external=list(wrenches))
+    tau_after = inverse_dynamics(body, q, qd, qdd, external=list(wrenches), without_external=tau_free)
     return GRFEstimate(
         wrenches=wrenches,  # type: ignore[arg-type]
         force=f_feet,
@@ -385,6 +392,7 @@ def estimate_grf(
         required_moment=moment_req,
         residual_force=tau_after[..., 0:3],
         residual_moment=root_residual(body, q, tau_after)[1],
+        tau=tau_after,
     )
 
 
@@ -408,9 +416,9 @@ def _clamp_to_foot(p: torch.Tensor, heel: torch.Tensor, toe: torch.Tensor, bread
 
 def centre_of_mass(body: Body, q: torch.Tensor) -> torch.Tensor:
     """Whole-body centre of mass ``(..., 3)`` (m, world)."""
-    fk = forward_kinematics(body, q)
+    rot, org = segment_poses(body, q)  # the landmarks are not needed
     bt = body.tensors(q.dtype, q.device)
-    seg = fk.origins + (fk.rotations @ bt.coms[..., None])[..., 0]
+    seg = org + (rot @ bt.coms[..., None])[..., 0]
     return (bt.masses[:, None] * seg).sum(-2) / bt.masses.sum()
 
 

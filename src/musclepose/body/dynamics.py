@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import torch
 
 from ._ops import cross
-from ._rnea import rnea_soa
+from ._rnea import external_soa, rnea_soa
 from .kinematics import _check_q
 from .model import Body
 
@@ -66,6 +66,8 @@ def inverse_dynamics(
     qdd: torch.Tensor,
     external: ExternalWrench | Sequence[ExternalWrench] | None = None,
     gravity: Sequence[float] = GRAVITY,
+    *,
+    without_external: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Generalized forces ``tau (..., 47)`` that produce ``qdd`` at state ``(q, qd)``.
 
@@ -79,6 +81,9 @@ def inverse_dynamics(
         Wrenches from the environment acting on segments (ground reaction forces, loads).
     gravity
         Gravitational acceleration in the world frame (m/s^2).
+    without_external
+        The result of the same call without ``external`` (an earlier call's): then only the
+        wrenches' contribution ``-J^T w`` is computed and added (the RNEA is linear in them).
 
     Returns
     -------
@@ -92,7 +97,14 @@ def inverse_dynamics(
             f"q, qd, qdd must have the same shape; got {tuple(q.shape)}, {tuple(qd.shape)}, {tuple(qdd.shape)}"
         )
     g = torch.as_tensor(gravity, dtype=q.dtype, device=q.device)
-    return rnea_soa(body, q, qd, qdd, g, _external_list(body, external, q))
+    ext = _external_list(body, external, q)
+    if without_external is not None:
+        if without_external.shape != q.shape:
+            raise ValueError(
+                f"without_external must have q's shape {tuple(q.shape)}; got {tuple(without_external.shape)}"
+            )
+        return without_external + external_soa(body, q, ext) if ext else without_external
+    return rnea_soa(body, q, qd, qdd, g, ext)
 
 
 def root_residual(body: Body, q: torch.Tensor, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -116,6 +116,14 @@ def render_markdown(r: dict[str, Any]) -> str:
         f"| MPJPE (COCO-17 landmarks) | {enc['mpjpe_mm']:.1f} mm |",
         f"| torque residual mean abs(tau_q - tau_mtg) | {enc['torque_residual_nm_per_kg']:.3f} N·m/kg |",
         f"| exercise accuracy | {enc['exercise_accuracy']:.3f} |",
+        *(
+            [
+                f"| vertical GRF per foot, RMSE: GRF model + the encoder's residuals / seed model alone | "
+                f"{enc['grf_rmse_bw']:.3f} / {enc['grf_rmse_bw_seed_model']:.3f} BW |"
+            ]
+            if enc.get("grf_rmse_bw") is not None
+            else []
+        ),  # fmt: skip
         f"| encoder fault heads: recall / precision | {f['recall']:.2f} / {f['precision']:.2f} |",
         f"| measured form screen (the coach's): recall / precision | {m['recall']:.2f} / {m['precision']:.2f} |",
         "",

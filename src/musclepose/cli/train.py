@@ -34,9 +34,19 @@ def train_coach_cmd(
     """Train the coach on synthetic clips; checkpoints after every epoch (and every 25 LM steps).
 
     Example: musclepose train coach --data data.h5 --out runs/coach --encoder-epochs 4 --lm-epochs 1
+
+    Data-parallel on several GPUs (or CPU processes): torchrun --nproc-per-node 4 -m musclepose
+    train coach --device cuda ... (each process takes its share of every batch; rank 0 writes).
     """
+    import os
+
     from ..training.coach import CoachTrainConfig, train_coach
     from ..training.coach_data import load_examples
+    from ..training.distributed import init_from_env
+
+    rank, size = init_from_env(device)
+    if size > 1 and device == "cuda":
+        device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}"
 
     for p in data:
         if not p.is_file():
@@ -53,9 +63,10 @@ def train_coach_cmd(
         lora_r=lora_r, lora_alpha=2 * lora_r, llm=llm, device=device, seed=seed, data=[str(p) for p in data],
         command="musclepose " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
     )  # fmt: skip
-    console.print(f"{len(train)} training and {len(val)} validation clips")
-    train_coach(config, train, val, log=console.print)
-    console.print(f"checkpoint: {out}")
+    log = console.print if rank == 0 else (lambda *_: None)
+    log(f"{len(train)} training and {len(val)} validation clips" + (f", {size} processes" if size > 1 else ""))
+    train_coach(config, train, val, log=log)
+    log(f"checkpoint: {out}")
 
 
 @train_app.command("export-coach")

@@ -34,11 +34,12 @@ def _pr(tp: int, fp: int, fn: int) -> dict[str, float]:
 def evaluate_encoder(model, examples: list, progress=None) -> dict[str, Any]:
     """Encoder metrics over ``examples`` (``CoachExample`` s) of a ``CoachModel`` (module docstring)."""
     from ..body import forward_kinematics
-    from ..training.coach import bridge_inputs, detect_faults
-    from ..training.coach_data import ENCODER_FPS, EXERCISE_NAMES
+    from ..training.coach import bridge_inputs, detect_faults, encoder_grf
+    from ..training.coach_data import ENCODER_FPS, EXERCISE_NAMES, grf_features
 
     enc = model.encoder
     angle, mpjpe, resid, ex_ok = [], [], [], []
+    grf_err: dict[str, list[float]] = {"encoder": [], "seed": []}
     tp = fp = fn = m_tp = m_fp = m_fn = 0
     per_fault: dict[str, list[int]] = {}
     for ex in examples:
@@ -55,6 +56,12 @@ def evaluate_encoder(model, examples: list, progress=None) -> dict[str, Any]:
         _, _, tau_q, tau_mtg = bridge_inputs(out, 0, ex.inputs.shape[0], ex.body, model._bodies)
         resid.append(float((tau_q[:, 6:] - tau_mtg).abs().mean()) / ex.body["mass_kg"])
         ex_ok.append(int(EXERCISE_NAMES[int(out.exercise_logits[0].argmax())] == ex.exercise))
+        if ex.grf is not None:  # vertical GRF per foot from the predicted motion and contacts (body weights)
+            g = grf_features(body, q_hat, ENCODER_FPS)
+            feet, contact = torch.stack([g.heel, g.toe], -2), torch.sigmoid(out.contact_logits[0])
+            for key, delta in (("encoder", out.grf_delta[0]), ("seed", torch.zeros_like(out.grf_delta[0]))):
+                fy = encoder_grf(delta.double(), g.psi, feet, contact.double())[..., 1]
+                grf_err[key].append(float((fy - ex.grf[..., 1].double()).pow(2).mean().sqrt()))
         true = set(ex.faults)
         found = {f.name for f in detect_faults(out, 0, ex.exercise)}
         tp, fp, fn = tp + len(found & true), fp + len(found - true), fn + len(true - found)
@@ -74,13 +81,15 @@ def evaluate_encoder(model, examples: list, progress=None) -> dict[str, Any]:
         "mpjpe_mm": float(np.mean(mpjpe)),
         "torque_residual_nm_per_kg": float(np.mean(resid)),
         "exercise_accuracy": float(np.mean(ex_ok)),
+        "grf_rmse_bw": float(np.mean(grf_err["encoder"])) if grf_err["encoder"] else None,
+        "grf_rmse_bw_seed_model": float(np.mean(grf_err["seed"])) if grf_err["seed"] else None,
         "faults": _pr(tp, fp, fn),  # the encoder's fault heads
         "faults_measured": _pr(m_tp, m_fp, m_fn),  # the measured form screen (per_fault below)
         "per_fault": {k: _pr(*v) for k, v in sorted(per_fault.items())},
     }
 
 
-def evaluate_text(model, examples: list, max_new_tokens: int = 200, progress=None) -> dict[str, Any]:
+def evaluate_text(model, examples: list, max_new_tokens: int = 320, progress=None) -> dict[str, Any]:
     """Text metrics of the three coaches (module docstring) over ``examples``; also returns samples."""
     names = ("llm", "llm_no_soft_tokens", "rule_based")
     counts = {n: {"tp": 0, "fp": 0, "fn": 0, "numbers": 0, "ungrounded": 0} for n in names}

@@ -347,13 +347,14 @@ def compute_kinetics(
             notes.append(f"loads cover {lo:.3f}-{hi:.3f} s, the motion {times[0]:.3f}-{times[-1]:.3f} s; zero outside")
         external = wrenches_at(records, times, lc)
         source = "force plates"
+        tau = inverse_dynamics(body, q, qd, qdd, external=external)
     else:
         from ..body.contact import estimate_grf
 
         est = estimate_grf(body, q, qd, qdd)
         external = list(est.wrenches)
         source = "estimated"
-    tau = inverse_dynamics(body, q, qd, qdd, external=external)
+        tau = est.tau  # inverse dynamics with the estimated wrenches, as computed for the residual
     force, moment = root_residual(body, q, tau)
     floor = _floor_height(loads, external)
     grf, cop = {}, {}

@@ -56,7 +56,9 @@ def _interpolated_peak(f: np.ndarray, mag: np.ndarray, i: int) -> tuple[float, f
     if 0 < i < mag.size - 1 and np.all(mag[i - 1 : i + 2] > 0):
         a, b, c = np.log(mag[i - 1 : i + 2])
         denom = a - 2 * b + c
-        delta = 0.5 * (a - c) / denom if denom < 0 else 0.0
+        # The vertex of the parabola through the three log magnitudes; clamped to the half-bins
+        # either side (i need not be a local maximum when the band edge cuts a rising slope).
+        delta = float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5)) if denom < 0 else 0.0
         df = f[1] - f[0]
         return float(f[i] + delta * df), float(np.exp(b - 0.25 * (a - c) * delta))
     return float(f[i]), float(mag[i])

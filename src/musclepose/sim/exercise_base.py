@@ -37,6 +37,7 @@ __all__ = [
     "deg",
     "load_spec",
     "make_timeline",
+    "rushed_eccentric_s",
     "severity",
     "smooth_min",
     "standing_legs",
@@ -381,6 +382,22 @@ def severity(faults: dict[str, Fault], name: str) -> float:
     return float(f.severity) if f is not None else 0.0
 
 
+def rushed_eccentric_s(p: dict[str, Any], faults: dict[str, Fault]) -> float:
+    """The eccentric's duration. ``rushed_eccentric`` replaces it with one from
+    ``p["rushed_edge_s"]`` (severity 0: just faster than the exercise's normal range) down to
+    ``p["rushed_min_s"]`` (severity 1: the fastest lowering whose downward acceleration the
+    floor can still support); both are set by :func:`musclepose.sim.exercises.generate`.
+    Without them it shortens the clip's own eccentric by up to 30 %."""
+    ecc = float(p["eccentric_s"])
+    sev = severity(faults, "rushed_eccentric")
+    if sev <= 0:
+        return ecc
+    if "rushed_edge_s" not in p:
+        return ecc * (1.0 - 0.3 * sev)
+    edge, floor = float(p["rushed_edge_s"]), float(p["rushed_min_s"])
+    return edge - (edge - min(floor, edge)) * sev
+
+
 def make_timeline(
     p: dict[str, Any],
     faults: dict[str, Fault],
@@ -391,7 +408,7 @@ def make_timeline(
     """The set's schedule from the tempo parameters; ``rushed_eccentric`` shortens the eccentric."""
     from .exercise_profiles import rep_timeline
 
-    ecc = float(p["eccentric_s"]) * (1.0 - 0.6 * severity(faults, "rushed_eccentric"))
+    ecc = rushed_eccentric_s(p, faults)
     con = float(p["concentric_s"])
     first, second = (ecc, con) if eccentric_first else (con, ecc)
     names = names or (ECCENTRIC_FIRST if eccentric_first else CONCENTRIC_FIRST)

@@ -36,6 +36,7 @@ from .exercise_base import (
     deg,
     load_spec,
     make_timeline,
+    rushed_eccentric_s,
     severity,
     smooth_min,
     standing_legs,
@@ -275,7 +276,7 @@ def _lunge_timeline(p: dict[str, Any], faults: dict[str, Fault], rng: np.random.
     the stepping progress (0 home, 1 stepped out) and the lead side of each repetition."""
     from .exercise_profiles import RepTimeline
 
-    ecc = float(p["eccentric_s"]) * (1.0 - 0.6 * severity(faults, "rushed_eccentric"))
+    ecc = rushed_eccentric_s(p, faults)
     con, pause, rest, step = float(p["concentric_s"]), float(p["pause_s"]), float(p["rest_s"]), float(p["step_s"])
     fps, n = float(p["fps"]), int(p["reps"])
     jit = float(p.get("rep_jitter", 0.0))

@@ -22,15 +22,21 @@ __all__ = [
     "at_extremes",
     "back_bar_drift_cm",
     "dof_deg",
+    "elbow_out_cm",
+    "excursion",
     "heel_height_cm",
+    "hips_first",
+    "knee_medial_cm",
     "lead_at_extremes",
     "lead_heel_height_cm",
     "mean_sides",
     "load_drift_cm",
     "peak_speed",
+    "phase_duration",
     "phase_mean",
     "rep_max",
     "rep_min",
+    "shank_inclination_deg",
     "stance_width_cm",
     "trunk_inclination_deg",
 ]
@@ -77,6 +83,14 @@ def trunk_inclination_deg(motion: Any) -> np.ndarray:
     fk = _fk(motion)
     y = fk.rotations[:, motion.body.segment_index("thorax"), :, 1].numpy()
     return np.degrees(np.arccos(np.clip(y[:, 1], -1.0, 1.0)))
+
+
+def shank_inclination_deg(motion: Any) -> np.ndarray:
+    """Mean angle of the two shanks' long axes from vertical (deg)."""
+    fk = _fk(motion)
+    b = motion.body
+    y = fk.rotations[:, [b.segment_index("shank_r"), b.segment_index("shank_l")], :, 1].numpy()
+    return np.degrees(np.arccos(np.clip(y[..., 1], -1.0, 1.0))).mean(axis=1)
 
 
 def _heels_cm(motion: Any) -> dict[str, np.ndarray]:
@@ -179,3 +193,91 @@ def stance_width_cm(m) -> np.ndarray:
     b = m.body
     z = fk.origins[:, [b.segment_index("foot_r"), b.segment_index("foot_l")], 2].numpy()
     return 100.0 * (z[:, 0] - z[:, 1])
+
+
+def excursion(m, values: np.ndarray) -> float:
+    """Mean over repetitions of the largest rise of ``values`` above its value at the repetition's start."""
+    fps = float(m.fps)
+    v = np.asarray(values)
+    out = []
+    for r in m.metadata["reps"]:
+        a, b = int(round(r["start_s"] * fps)), int(round(r["end_s"] * fps)) + 1
+        out.append(np.max(v[a:b]) - v[min(a, len(v) - 1)])
+    return float(np.mean(out))
+
+
+def phase_duration(m, phase: str) -> float:
+    """Mean duration (s) of the repetitions' phases called ``phase``."""
+    spans = [ph["end_s"] - ph["start_s"] for r in m.metadata["reps"] for ph in r["phases"] if ph["name"] == phase]
+    if not spans:
+        raise ValueError(f"no {phase} phase")
+    return float(np.mean(spans))
+
+
+def _off_plane(v: torch.Tensor, *axes: torch.Tensor) -> torch.Tensor:
+    """``v`` minus its components along the unit ``axes`` (applied in turn)."""
+    for a in axes:
+        v = v - (v * a).sum(-1, keepdim=True) * a
+    return v
+
+
+def _swivel_cm(base, middle, end, reference, away) -> np.ndarray:
+    """Distance (cm) of the ``middle`` joint from the plane through the ``base``-``end`` line that
+    contains ``reference``, positive towards ``away``; all (T, 3) world vectors."""
+    unit = torch.nn.functional.normalize
+    n = unit(end - base, dim=-1)
+    r = unit(_off_plane(reference, n), dim=-1)
+    md = unit(_off_plane(away, n, r), dim=-1)
+    return 100.0 * ((middle - base) * md).sum(-1).numpy()
+
+
+def elbow_out_cm(m) -> np.ndarray:
+    """How far (cm) the elbow sits out to the side of the plane through the shoulder-wrist line
+    and the trunk's long axis (the elbow tucked under the bar), the larger side, per frame."""
+    fk = _fk(m)
+    b = m.body
+    th = fk.rotations[:, b.segment_index("thorax")]
+    out = []
+    for s, z in (("r", 1.0), ("l", -1.0)):
+        sh, el, wr = (fk.origins[:, b.segment_index(f"{seg}_{s}")] for seg in ("upperarm", "forearm", "hand"))
+        out.append(_swivel_cm(sh, el, wr, -th[:, :, 1], z * th[:, :, 2]))
+    return np.maximum(out[0], out[1])
+
+
+def hips_first(m) -> float:
+    """The share of the trunk's inclination still held when the knees are half-way through their
+    extension in the concentric phase (0: trunk and knees extend together ... 1: the knees
+    straighten first and the hips rise before the bar), averaged over repetitions."""
+    fps = float(m.fps)
+    knee = mean_sides(m, "knee_flexion")
+    incl = trunk_inclination_deg(m)
+    out = []
+    for r in m.metadata["reps"]:
+        for ph in r["phases"]:
+            if ph["name"] != "concentric":
+                continue
+            a, b = int(round(ph["start_s"] * fps)), min(int(round(ph["end_s"] * fps)), len(knee) - 1)
+            if b - a < 3 or abs(incl[a] - incl[b]) < 1.0:
+                continue
+            half = np.flatnonzero((knee[a : b + 1] - knee[b]) <= 0.5 * (knee[a] - knee[b]))
+            k = a + int(half[0]) if len(half) else b
+            out.append((incl[k] - incl[b]) / (incl[a] - incl[b]))
+    if not out:
+        raise ValueError("no concentric phase")
+    return float(np.mean(out))
+
+
+def knee_medial_cm(m) -> np.ndarray:
+    """How far (cm) the knee sits medial of the plane through the hip-ankle line and the foot's
+    long axis (the knee tracking over the toes), the larger of the two sides, per frame. This
+    is the frontal-plane knee-over-foot check coaches use; unlike hip adduction it does not
+    change with stance width or toe-out."""
+    fk = _fk(m)
+    b = m.body
+    out = []
+    for s, z in (("r", 1.0), ("l", -1.0)):
+        hip, knee, ankle = (fk.origins[:, b.segment_index(f"{seg}_{s}")] for seg in ("thigh", "shank", "foot"))
+        forward = fk.rotations[:, b.segment_index(f"foot_{s}"), :, 0]
+        medial = torch.tensor([0.0, 0.0, -z], dtype=hip.dtype).expand_as(hip)
+        out.append(_swivel_cm(hip, knee, ankle, forward, medial))
+    return np.maximum(out[0], out[1])

@@ -90,18 +90,18 @@ def _valgus(what: str):
     return _f(
         "knee_valgus",
         f"the knees cave inwards {what}",
-        "hip adduction + internal rotation (deg, rep max)",
-        lambda m: ms.rep_max(m, ms.mean_sides(m, "hip_adduction") + ms.mean_sides(m, "hip_rotation")),
+        "knee medial of the hip-ankle-toe line (cm, rep max)",
+        lambda m: ms.rep_max(m, ms.knee_medial_cm(m)),
     )
 
 
-def _rushed(dof: str):
-    return _f(
-        "rushed_eccentric",
-        "the lowering phase is rushed (40 % of the set duration)",
-        f"peak {dof} speed in the eccentric phase (deg/s)",
-        lambda m: ms.peak_speed(m, ms.mean_sides(m, dof)),
-    )
+_RUSHED = _f(
+    "rushed_eccentric",
+    "the lowering phase is rushed (shorter than the exercise's normal range)",
+    "lowering time (s)",
+    lambda m: ms.phase_duration(m, "eccentric"),
+    -1,
+)
 
 
 _ASYM = _f(
@@ -124,9 +124,15 @@ _HEEL = _f(
 )
 _DRIFT = _f(
     "bar_path_drift",
-    "the load drifts forward of the mid-foot",
-    "load in front of the mid-foot (cm, rep max)",
-    lambda m: ms.rep_max(m, ms.load_drift_cm(m)),
+    "the load drifts forward of its vertical path",
+    "forward drift of the load from its start (cm, rep max)",
+    lambda m: ms.excursion(m, ms.load_drift_cm(m)),
+)
+_DRIFT_TOP = _f(
+    "bar_path_drift",
+    "the bar finishes in front of the head instead of over the mid-foot",
+    "bar in front of the mid-foot at the top (cm)",
+    lambda m: ms.at_extremes(m, ms.load_drift_cm(m)),
 )
 _DRIFT_BACK = _f(
     "bar_path_drift",
@@ -145,6 +151,12 @@ _FLARE = _f(
     "the elbows flare away from the trunk",
     "shoulder abduction (deg, rep max)",
     lambda m: ms.rep_max(m, ms.mean_sides(m, "shoulder_abduction")),
+)
+_FLARE_OUT = _f(
+    "elbow_flare",
+    "the elbows flare out to the side instead of staying under the bar",
+    "elbow out to the side of the shoulder-wrist line (cm, rep max)",
+    lambda m: ms.rep_max(m, ms.elbow_out_cm(m)),
 )
 
 
@@ -183,7 +195,7 @@ def _spec(name, description, depth, builder, defaults, ranges, faults, ecc_first
     )
 
 
-_TEMPO = {"eccentric_s": (0.8, 2.5), "concentric_s": (0.6, 1.8), "pause_s": (0.0, 0.8), "rest_s": (0.2, 2.0)}
+_TEMPO = {"eccentric_s": (1.0, 2.5), "concentric_s": (0.6, 1.8), "pause_s": (0.0, 0.8), "rest_s": (0.2, 2.0)}
 
 EXERCISES: dict[str, ExerciseSpec] = {
     "squat": _spec(
@@ -202,12 +214,17 @@ EXERCISES: dict[str, ExerciseSpec] = {
         [
             _valgus("at the bottom"),
             _shallow("knee_flexion"),
-            _LEAN,
+            _f(
+                "forward_lean",
+                "the trunk leans further forward than the shins",
+                "trunk inclination beyond the shins' (deg, rep max)",
+                lambda m: ms.rep_max(m, ms.trunk_inclination_deg(m) - ms.shank_inclination_deg(m)),
+            ),
             _HEEL,
             _ASYM,
             _DRIFT_BACK,
             _LUMBAR,
-            _rushed("knee_flexion"),
+            _RUSHED,
         ],
         True,
         "squat",
@@ -243,13 +260,13 @@ EXERCISES: dict[str, ExerciseSpec] = {
             _f(
                 "forward_lean",
                 "the hips rise before the bar (the trunk stays inclined through the pull)",
-                "mean trunk inclination during the concentric (deg)",
-                lambda m: ms.phase_mean(m, ms.trunk_inclination_deg(m), "concentric"),
+                "trunk inclination still held at half knee extension (%)",
+                lambda m: 100.0 * ms.hips_first(m),
             ),
             _valgus("during the pull"),
             _ASYM,
             _lockout("hip_flexion"),
-            _rushed("hip_flexion"),
+            _RUSHED,
         ],
         False,
         "deadlift",
@@ -263,8 +280,8 @@ EXERCISES: dict[str, ExerciseSpec] = {
         {"depth_deg": 130.0, "grip_width_m": 0.55, "load_kg": 30.0, "load_position": "front_rack", "pause_s": 0.3},
         {"depth_deg": (110.0, 140.0), "grip_width_m": (0.45, 0.7), **_TEMPO, "load_kg": (10.0, 80.0)},
         [
-            _FLARE,
-            _DRIFT,
+            _FLARE_OUT,
+            _DRIFT_TOP,
             _lockout("elbow_flexion"),
             _f(
                 "lumbar_hyperextension",
@@ -273,7 +290,7 @@ EXERCISES: dict[str, ExerciseSpec] = {
                 lambda m: ms.rep_max(m, -ms.dof_deg(m, "lumbar_flexion")),
             ),
             _ASYM,
-            _rushed("elbow_flexion"),
+            _RUSHED,
         ],
         False,
         "overhead_press",
@@ -301,7 +318,7 @@ EXERCISES: dict[str, ExerciseSpec] = {
             "stance_width_m": (0.16, 0.26),
             "toe_out_deg": (0.0, 15.0),
             "step_s": (0.5, 0.9),
-            "eccentric_s": (0.7, 2.0),
+            "eccentric_s": (0.9, 2.0),
             "concentric_s": (0.6, 1.5),
             "pause_s": (0.0, 0.6),
             "rest_s": (0.3, 1.5),
@@ -319,7 +336,7 @@ EXERCISES: dict[str, ExerciseSpec] = {
             _LEAN,
             _shallow("knee_flexion", at_extreme=True),
             _f("heel_lift", "the front heel rises", "front heel height at the bottom (cm)", ms.lead_heel_height_cm),
-            _rushed("knee_flexion"),
+            _RUSHED,
         ],
         True,
         "lunge",
@@ -334,7 +351,7 @@ EXERCISES: dict[str, ExerciseSpec] = {
         {
             "depth_deg": (75.0, 105.0),
             "grip_width_m": (0.42, 0.6),
-            "eccentric_s": (0.6, 2.0),
+            "eccentric_s": (0.8, 2.0),
             "concentric_s": (0.5, 1.5),
             "pause_s": (0.0, 0.6),
             "rest_s": (0.1, 1.0),
@@ -355,7 +372,7 @@ EXERCISES: dict[str, ExerciseSpec] = {
             _FLARE,
             _shallow("elbow_flexion"),
             _ASYM,
-            _rushed("elbow_flexion"),
+            _RUSHED,
         ],
         True,
         "push_up",
@@ -423,11 +440,11 @@ EXERCISES: dict[str, ExerciseSpec] = {
             "stance_width_m": (0.22, 0.36),
             "toe_out_deg": (0.0, 15.0),
             "concentric_s": (0.7, 2.0),
-            "eccentric_s": (0.8, 2.5),
+            "eccentric_s": (1.0, 2.5),
             "pause_s": (0.0, 1.0),
             "rest_s": (0.2, 1.5),
         },
-        [_valgus("while rising"), _LEAN, _ASYM, _HEEL, _lockout("hip_flexion"), _rushed("knee_flexion")],
+        [_valgus("while rising"), _LEAN, _ASYM, _HEEL, _lockout("hip_flexion"), _RUSHED],
         False,
         "sit_to_stand",
     ),
@@ -454,11 +471,11 @@ EXERCISES: dict[str, ExerciseSpec] = {
             "load_kg": (10.0, 100.0),
         },
         [
-            _FLARE,
+            _FLARE_OUT,
             _LUMBAR,
             _shallow("elbow_flexion"),
             _ASYM,
-            _rushed("elbow_flexion"),
+            _RUSHED,
             _f(
                 "torso_swing",
                 "the trunk swings up to help the pull",

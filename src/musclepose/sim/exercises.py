@@ -74,6 +74,51 @@ def _resolve_params(spec: ExerciseSpec, body: Body, params: Mapping[str, Any] | 
     return p
 
 
+# A fault begins where normal variation ends, so that a labelled fault is one a coach can see.
+# Faults that scale a parameter (depth, tempo, stance) scale it from beyond the edge of the
+# exercise's normal range (``ranges``: low edge x factor), whatever the clip's own value; a
+# shallow squat is then shallower than every normal one. Faults that add a deviation (knee
+# swivel, trunk lean, bar drift, elbow flare) inject ``v0 + (1 - v0) * severity`` of their
+# full amplitude, so severity 0+ is already beyond the randomised normal variation (noise,
+# stance, toe-out, depth); measured in docs/validation_exercises.md.
+ANCHORED: dict[str, tuple[str, float]] = {
+    "shallow_depth": ("depth_deg", 0.9),
+    "narrow_stance": ("stance_width_m", 0.9),
+}
+# The fastest rushed lowering (s) per exercise: a minimum-jerk descent's peak downward
+# acceleration (5.8 d / T^2) stays below ~0.8 g for the deepest normal descent d, so the
+# floor never has to pull (checked in tests/sim/test_exercises.py).
+RUSHED_MIN_S: dict[str, float] = {
+    "squat": 0.72, "deadlift": 0.72, "lunge": 0.55, "push_up": 0.4, "sit_to_stand": 0.7,
+    "overhead_press": 0.55, "bent_over_row": 0.5,
+}  # fmt: skip
+RUSHED_EDGE = 0.75  # a rushed eccentric at severity 0 lasts 0.75 x the normal range's lower edge
+VISIBLE_FROM: dict[str, float] = {"knee_valgus": 0.3, "forward_lean": 0.3, "bar_path_drift": 0.3, "elbow_flare": 0.3}
+
+
+def _anchor_params(spec: ExerciseSpec, body: Body, p: dict[str, Any], f: Mapping[str, Fault]) -> dict[str, Any]:
+    p = dict(p)
+    for name in f:
+        key, factor = ANCHORED.get(name, (None, 1.0))
+        if key is None or key not in spec.ranges:
+            continue
+        scale = body.height_m / 1.75 if key.endswith("_m") else 1.0  # the ranges are for a 1.75 m subject
+        p[key] = min(float(p[key]), spec.ranges[key][0] * factor * scale)
+    if "rushed_eccentric" in f:
+        p["rushed_edge_s"] = RUSHED_EDGE * spec.ranges["eccentric_s"][0]
+        p["rushed_min_s"] = RUSHED_MIN_S[spec.name]
+    return p
+
+
+def _injected(f: Mapping[str, Fault]) -> dict[str, Fault]:
+    """The faults as the builders inject them (see :data:`VISIBLE_FROM`)."""
+    out = {}
+    for name, v in f.items():
+        v0 = VISIBLE_FROM.get(name, 0.0)
+        out[name] = Fault(v0 + (1.0 - v0) * v.severity, v.side)
+    return out
+
+
 def _resolve_faults(spec: ExerciseSpec, faults: Mapping[str, Any] | None) -> dict[str, Fault]:
     out = {}
     for name, v in (faults or {}).items():
@@ -132,7 +177,8 @@ def generate(
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(0 if rng is None else rng)
     p = _resolve_params(spec, body, params)
     f = _resolve_faults(spec, faults)
-    clip = spec.builder(body, p, f, rng)
+    p = _anchor_params(spec, body, p, f)
+    clip = spec.builder(body, p, _injected(f), rng)
     contacts = clip.contacts
     meta = {
         "source": "musclepose.sim.exercises.generate",

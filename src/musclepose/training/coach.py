@@ -49,6 +49,8 @@ from ..models.bridge import BridgeConfig, PhysicsBridge, physics_features
 from ..models.encoder import EncoderConfig, MotionEncoder
 from .checkpoint import load_checkpoint, save_checkpoint
 from .coach_data import ENCODER_FPS, EXERCISE_NAMES, CoachExample
+from .distributed import all_finite, average_gradients, barrier, broadcast_parameters
+from .distributed import world as dist_world
 from .form_screen import FormScreen
 from .progress import progress_bar
 
@@ -64,7 +66,7 @@ __all__ = [
 
 LOSS_WEIGHTS = {
     "q": 1.0, "contact": 0.2, "activations": 1.0, "shape": 0.1, "fault": 1.0, "severity": 0.5, "side": 0.2,
-    "exercise": 0.2, "mtg": 1.0, "jerk": 0.1, "limits": 0.05, "sparsity": 0.01,
+    "exercise": 0.2, "mtg": 1.0, "jerk": 0.1, "limits": 0.05, "sparsity": 0.01, "grf": 1.0,
 }  # fmt: skip
 FAULT_POS_WEIGHT = 3.0
 
@@ -217,12 +219,39 @@ def encoder_losses(encoder: MotionEncoder, batch: dict, examples: list[CoachExam
         lo, hi = lo.to(rot.device), hi.to(rot.device)
         lim.append((F.relu(rot - hi) + F.relu(lo - rot)).pow(2).mean())
     losses["mtg"] = torch.stack(mtg).mean()
+    if all(ex.grf is not None for ex in examples):
+        grf = [grf_loss(out.grf_delta[b, : ex.q.shape[0]], ex) for b, ex in enumerate(examples)]
+        losses["grf"] = torch.stack(grf).mean()
     losses["limits"] = torch.stack(lim).mean()
     jerk = torch.diff(out.q[..., 6:], n=3, dim=1) * ENCODER_FPS**3 / 1000.0
     jkeep = keep[:, 3:]
     losses["jerk"] = (jerk.pow(2) * jkeep).sum() / (jkeep.sum().clamp(min=1.0) * jerk.shape[-1])
     losses["sparsity"] = masked_mean(out.activations**2)
     return losses, out
+
+
+@functools.cache
+def _grf_model():
+    from ..models.grf import GRFModel
+
+    return GRFModel()
+
+
+def encoder_grf(delta: torch.Tensor, psi: torch.Tensor, feet: torch.Tensor, contact: torch.Tensor):
+    """Ground reactions (body weights, ``(T, 2, 3)``) of the seed's GRF model (:mod:`musclepose.models.grf`)
+    on the motion's features ``psi``/``feet`` with the encoder's residuals ``delta (T, 2, 5)``."""
+    from ..models.grf import GRFInputs
+
+    inputs = GRFInputs(psi=psi.to(delta), heel=feet[..., 0, :].to(delta), toe=feet[..., 1, :].to(delta))
+    return _grf_model().to(delta.device)(inputs, contact.to(delta), 1.0, delta=delta).force
+
+
+def grf_loss(delta: torch.Tensor, ex: CoachExample) -> torch.Tensor:
+    """Smooth-L1 (body weights) between the GRF model with the encoder's residuals, on the clip's
+    true motion and contacts, and the clip's ground-truth ground reactions: the residual head
+    learns what the linear seed model misses."""
+    force = encoder_grf(delta, ex.grf_psi, ex.grf_feet, ex.contact)
+    return F.smooth_l1_loss(force, ex.grf.to(force), beta=0.1)
 
 
 def _total(losses: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -422,7 +451,11 @@ def train_coach(
         if (out / "train_state" / "physics.json").is_file():
             _load_optimizer(opt_phys, out / "train_state", "physics")
         log(f"resuming {out} at epoch {state['epoch']} ({state['stage']})")
-    steps_per_epoch = math.ceil(len(train) / config.batch_size)
+    rank, size = dist_world()
+    broadcast_parameters(encoder.parameters())
+    main = rank == 0
+    per_step = config.batch_size * size  # clips per optimiser step over all ranks
+    steps_per_epoch = math.ceil(len(train) / per_step)
     total = steps_per_epoch * config.encoder_epochs
     encoder.train()
     while state["epoch"] < config.encoder_epochs:
@@ -430,18 +463,20 @@ def train_coach(
         order = torch.randperm(len(train), generator=torch.Generator().manual_seed(config.seed + epoch)).tolist()
         done_in_epoch = state["step"] - epoch * steps_per_epoch
         t0 = time.time()
-        with progress_bar(f"encoder epoch {epoch + 1}/{config.encoder_epochs}", steps_per_epoch) as advance:
+        with progress_bar(f"encoder epoch {epoch + 1}/{config.encoder_epochs}", steps_per_epoch, main) as advance:
             advance(done_in_epoch)
             for s in range(done_in_epoch, steps_per_epoch):
-                chunk = [train[i] for i in order[s * config.batch_size : (s + 1) * config.batch_size]]
+                share = order[s * per_step : (s + 1) * per_step][rank * config.batch_size :][: config.batch_size]
+                chunk = [train[i] for i in (share or order[: config.batch_size])]  # a short last step: reuse clips
                 batch = {k: v.to(device) for k, v in _batch(chunk, config.keypoint_dropout, gen).items()}
                 losses, _ = encoder_losses(encoder, batch, chunk, bodies)
                 loss = _total(losses)
                 for g in opt_phys.param_groups:
                     g["lr"] = _cosine(state["step"], total, config.lr_physics, warmup=min(50, total // 10))
                 opt_phys.zero_grad(set_to_none=True)
-                if torch.isfinite(loss):
+                if all_finite(loss):
                     loss.backward()
+                    average_gradients(encoder.parameters())
                     torch.nn.utils.clip_grad_norm_(encoder.parameters(), 1.0)
                     opt_phys.step()
                 else:
@@ -451,14 +486,17 @@ def train_coach(
         val_m = _val_metrics(encoder, val, config.batch_size, bodies, device)
         state["epoch"] += 1
         state["history"].append({"stage": "encoder", "epoch": epoch + 1, "seconds": time.time() - t0, **val_m})
-        log(f"encoder epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4f}" for k, v in val_m.items()))
-        save_coach(out, encoder, None, None, extra | {"history": state["history"]},
-                   {**state, "optimizers": {"physics": opt_phys}})  # fmt: skip
+        if main:
+            log(f"encoder epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4f}" for k, v in val_m.items()))
+            save_coach(out, encoder, None, None, extra | {"history": state["history"]},
+                       {**state, "optimizers": {"physics": opt_phys}})  # fmt: skip
+        barrier()
     screen_path = out / "form_screen.json"
-    if not screen_path.is_file():
+    if main and not screen_path.is_file():
         screen = FormScreen.fit([(e.exercise, e.measures, e.faults) for e in train])
         screen.save(screen_path)
         log(f"form screen: thresholds for {sum(len(r) for r in screen.rules.values())} (exercise, fault) pairs")
+    barrier()
     if config.lm_epochs > 0:
         _train_lm(config, encoder, train, state, extra, bodies, log, llm, FormScreen.load(screen_path))
     return out
@@ -486,12 +524,16 @@ def _train_lm(config, encoder, train, state, extra, bodies, log, llm=None, scree
         llm.add_lora(r=config.lora_r, alpha=config.lora_alpha)
     llm.model.train()
     params = [p for p in bridge.parameters()] + [p for p in llm.model.parameters() if p.requires_grad]
+    broadcast_parameters(params)
     opt = torch.optim.AdamW(params, lr=config.lr_lm, weight_decay=config.wd_lm)
     if (out / "train_state" / "lm.json").is_file():
         _load_optimizer(opt, out / "train_state", "lm")
+    rank, size = dist_world()
+    main = rank == 0
     pool = list(train)
     n_ex = min(len(pool), config.lm_max_examples or len(pool))
-    steps_per_epoch = math.ceil(n_ex / config.lm_batch_size)
+    per_step = config.lm_batch_size * size
+    steps_per_epoch = math.ceil(n_ex / per_step)
     total = steps_per_epoch * config.lm_epochs
     cache: dict[int, tuple] = {}
 
@@ -515,11 +557,12 @@ def _train_lm(config, encoder, train, state, extra, bodies, log, llm=None, scree
         order = order[:n_ex]
         start = state["lm_step"] - epoch * steps_per_epoch
         rng = np.random.default_rng(config.seed + epoch)
-        with progress_bar(f"LM epoch {epoch + 1}/{config.lm_epochs}", steps_per_epoch) as advance:
+        with progress_bar(f"LM epoch {epoch + 1}/{config.lm_epochs}", steps_per_epoch, main) as advance:
             advance(start)
             for s in range(start, steps_per_epoch):
                 items = []
-                for i in order[s * config.lm_batch_size : (s + 1) * config.lm_batch_size]:
+                share = order[s * per_step : (s + 1) * per_step][rank * config.lm_batch_size :][: config.lm_batch_size]
+                for i in share or order[: config.lm_batch_size]:  # a short last step: reuse clips
                     ex = pool[i]
                     phys, states, summary = prepared(ex)
                     soft = bridge(phys.to(device), states.to(device), fps=ENCODER_FPS)
@@ -529,8 +572,9 @@ def _train_lm(config, encoder, train, state, extra, bodies, log, llm=None, scree
                 for g in opt.param_groups:
                     g["lr"] = _cosine(state["lm_step"], total, config.lr_lm, warmup=min(10, total // 10))
                 opt.zero_grad(set_to_none=True)
-                if torch.isfinite(loss):
+                if all_finite(loss):
                     loss.backward()
+                    average_gradients(params)
                     torch.nn.utils.clip_grad_norm_(params, 1.0)
                     opt.step()
                 else:
@@ -539,9 +583,12 @@ def _train_lm(config, encoder, train, state, extra, bodies, log, llm=None, scree
                 state["history"].append({"stage": "lm", "step": state["lm_step"], "loss": loss.item()})
                 advance(1, info=f"loss {loss.item():.3f}")
                 if state["lm_step"] % 25 == 0 or state["lm_step"] == total:
-                    save_coach(out, encoder, bridge, llm, extra | {"history": state["history"]},
-                               {**state, "stage": "lm", "optimizers": {"lm": opt}})  # fmt: skip
-        log(f"LM epoch {epoch + 1}: last loss {state['history'][-1]['loss']:.3f}")
+                    if main:
+                        save_coach(out, encoder, bridge, llm, extra | {"history": state["history"]},
+                                   {**state, "stage": "lm", "optimizers": {"lm": opt}})  # fmt: skip
+                    barrier()
+        if main:
+            log(f"LM epoch {epoch + 1}: last loss {state['history'][-1]['loss']:.3f}")
 
 
 def export_coach(src: str | Path, dst: str | Path) -> Path:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..body import GRAVITY
 from ..language.coach import peak_extensor_moments
 
 __all__ = [
@@ -65,6 +67,9 @@ class CoachExample:
     analysis: dict[str, Any]  # Analysis.to_dict() of the clip's motion
     peak_moments: dict[str, float]
     measures: dict[str, float]  # signed fault observables (:func:`.form_screen.fault_measures`)
+    grf: torch.Tensor | None = None  # (T, 2, 3) ground reaction per foot (right, left), body weights
+    grf_psi: torch.Tensor | None = None  # (T, 2, 8) GRF-model features of the true motion (models.grf)
+    grf_feet: torch.Tensor | None = None  # (T, 2, 2, 3) heel and toe on the floor per foot (m)
 
 
 def encoder_inputs(channels: np.ndarray, keypoints: np.ndarray | None) -> torch.Tensor:
@@ -136,6 +141,7 @@ def _prepare(args: tuple[str, int]) -> CoachExample:
     body = motion.body
     decimated = Motion(motion.q[::step], motion.fps / step, body)
     measures = fault_measures(decimated, exercise, analysis)
+    grf_in = grf_features(body, torch.from_numpy(q).double(), motion.fps / step)
     return CoachExample(
         index=i,
         split=labels.get("split", "train"),
@@ -151,7 +157,28 @@ def _prepare(args: tuple[str, int]) -> CoachExample:
         analysis=analysis,
         peak_moments=peaks,
         measures=measures,
+        grf=torch.from_numpy((arr("grf")[::step] / (body.mass_kg * -GRAVITY[1])).astype(np.float32)),
+        grf_psi=grf_in.psi.float(),
+        grf_feet=torch.stack([grf_in.heel, grf_in.toe], -2).float(),
     )
+
+
+def grf_features(body: Any, q: torch.Tensor, fps: float):
+    """:func:`musclepose.models.grf.grf_inputs` of ``q (T, 47)`` with velocities and accelerations
+    by :func:`musclepose.motion.differentiate.derivatives` (the floor at y = 0)."""
+    from ..models.grf import grf_inputs
+    from ..motion.differentiate import derivatives
+
+    qd, qdd = derivatives(q, fps)
+    with torch.no_grad():
+        return grf_inputs(body, q, qd, qdd)
+
+
+def _prepare_bytes(args: tuple[str, int]) -> bytes:
+    """:func:`_prepare`, pickled by value in the worker: torch's multiprocessing would otherwise pass
+    every tensor as a shared-memory file descriptor, and thousands of clips exhaust the process's
+    descriptor limit ("received 0 items of ancdata")."""
+    return pickle.dumps(_prepare(args), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def load_examples(
@@ -181,7 +208,7 @@ def load_examples(
         else:
             ctx = mp.get_context("spawn")
             with ctx.Pool(workers, initializer=torch.set_num_threads, initargs=(1,)) as pool:
-                for ex in pool.imap(_prepare, jobs, chunksize=4):
-                    out.append(ex)
+                for blob in pool.imap(_prepare_bytes, jobs, chunksize=4):
+                    out.append(pickle.loads(blob))  # our own workers' output, not a file
                     advance()
     return out

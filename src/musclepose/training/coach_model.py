@@ -101,7 +101,7 @@ class CoachModel:
         fps: float | None = None,
         body: Any = None,
         soft_tokens: bool = True,
-        max_new_tokens: int = 200,
+        max_new_tokens: int = 320,
         temperature: float = 0.0,
         kinetics: Any = None,
     ) -> CoachResult:
@@ -186,7 +186,7 @@ class CoachModel:
         measures: dict[str, float] | None = None,
         *,
         soft_tokens: bool = True,
-        max_new_tokens: int = 200,
+        max_new_tokens: int = 320,
         temperature: float = 0.0,
     ) -> CoachResult:
         """From the encoder's input ``x (T, 58)`` at ``ENCODER_FPS`` and the clip's analysis dict:
