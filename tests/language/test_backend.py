@@ -38,6 +38,7 @@ def test_generate_greedy_matches_argmax_and_respects_length(llm):
         with torch.no_grad():
             logits = llm.model(**llm.prepare_inputs(p, pre)).logits[0, -1]
         assert out.split()[0] == llm.tokenizer.convert_ids_to_tokens(int(logits.argmax()))
+    torch.manual_seed(0)  # a random tiny model may sample the end token first; fix the draw
     sampled = llm.generate(p, max_new_tokens=5)  # the config's sampling settings
     assert 0 < len(sampled.split()) <= 5
 
