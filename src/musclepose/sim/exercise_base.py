@@ -386,14 +386,10 @@ def rushed_eccentric_s(p: dict[str, Any], faults: dict[str, Fault]) -> float:
     """The eccentric's duration. ``rushed_eccentric`` replaces it with one from
     ``p["rushed_edge_s"]`` (severity 0: just faster than the exercise's normal range) down to
     ``p["rushed_min_s"]`` (severity 1: the fastest lowering whose downward acceleration the
-    floor can still support); both are set by :func:`musclepose.sim.exercises.generate`.
-    Without them it shortens the clip's own eccentric by up to 30 %."""
-    ecc = float(p["eccentric_s"])
+    floor can still support); both are set by :func:`musclepose.sim.exercises.generate`."""
     sev = severity(faults, "rushed_eccentric")
     if sev <= 0:
-        return ecc
-    if "rushed_edge_s" not in p:
-        return ecc * (1.0 - 0.3 * sev)
+        return float(p["eccentric_s"])
     edge, floor = float(p["rushed_edge_s"]), float(p["rushed_min_s"])
     return edge - (edge - min(floor, edge)) * sev
 

@@ -4,7 +4,7 @@ Each function takes a :class:`~musclepose.motion.core.Motion` made by
 :func:`musclepose.sim.exercises.generate` (it reads the repetition times from its metadata)
 and returns one number, averaged over the repetitions: joint angles in degrees at the
 repetition's extreme (the bottom of a squat, the top of a press), heights and distances in
-cm, speeds in deg/s. The fault tests compare them between a clip with and without a fault.
+cm, durations in s. The fault tests compare them between a clip with and without a fault.
 """
 
 from __future__ import annotations
@@ -31,9 +31,7 @@ __all__ = [
     "lead_heel_height_cm",
     "mean_sides",
     "load_drift_cm",
-    "peak_speed",
     "phase_duration",
-    "phase_mean",
     "rep_max",
     "rep_min",
     "shank_inclination_deg",
@@ -147,19 +145,6 @@ def load_drift_cm(motion: Any) -> np.ndarray:
     return 100.0 * load_position(motion)[:, 0] - _midfoot_x_cm(motion)
 
 
-def peak_speed(motion: Any, values: np.ndarray, phase: str = "eccentric") -> float:
-    """Mean over repetitions of the peak |d values / dt| within the named phase (units/s)."""
-    fps = float(motion.fps)
-    v = np.gradient(np.asarray(values), 1.0 / fps)
-    out = []
-    for r in motion.metadata["reps"]:
-        for ph in r["phases"]:
-            if ph["name"] == phase:
-                a, b = int(round(ph["start_s"] * fps)), int(round(ph["end_s"] * fps)) + 1
-                out.append(np.max(np.abs(v[a:b])))
-    return float(np.mean(out)) if out else float("nan")
-
-
 def rep_min(motion: Any, values: np.ndarray) -> float:
     """Mean over repetitions of the minimum of ``values`` between each repetition's start and end."""
     return -rep_max(motion, -np.asarray(values))
@@ -180,12 +165,6 @@ def asymmetry(m) -> float:
     pairs = ("hip_adduction", "knee_flexion", "elbow_flexion", "shoulder_abduction")
     diff = np.max([np.abs(dof_deg(m, f"{p}_r") - dof_deg(m, f"{p}_l")) for p in pairs], axis=0)
     return rep_max(m, diff)
-
-
-def phase_mean(m, values: np.ndarray, phase: str) -> float:
-    fps = float(m.fps)
-    spans = [ph for r in m.metadata["reps"] for ph in r["phases"] if ph["name"] == phase]
-    return float(np.mean([np.mean(values[int(ph["start_s"] * fps) : int(ph["end_s"] * fps) + 1]) for ph in spans]))
 
 
 def stance_width_cm(m) -> np.ndarray:

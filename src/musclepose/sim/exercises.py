@@ -80,7 +80,7 @@ def _resolve_params(spec: ExerciseSpec, body: Body, params: Mapping[str, Any] | 
 # shallow squat is then shallower than every normal one. Faults that add a deviation (knee
 # swivel, trunk lean, bar drift, elbow flare) inject ``v0 + (1 - v0) * severity`` of their
 # full amplitude, so severity 0+ is already beyond the randomised normal variation (noise,
-# stance, toe-out, depth); measured in docs/validation_exercises.md.
+# stance, toe-out, depth); checked in tests/sim/test_exercises.py.
 ANCHORED: dict[str, tuple[str, float]] = {
     "shallow_depth": ("depth_deg", 0.9),
     "narrow_stance": ("stance_width_m", 0.9),
