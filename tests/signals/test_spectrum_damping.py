@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from musclepose.signals.damping import estimate_damping, zeta_from_log_decrement
+from musclepose.signals.damping import _oscillator, _oscillator_jac, estimate_damping, zeta_from_log_decrement
 from musclepose.signals.spectrum import band_powers, dominant_frequency, harmonics, spectral_entropy
 
 
@@ -96,3 +96,16 @@ def test_peak_interpolation_stays_between_the_neighbouring_bins():
         warnings.simplefilter("error")
         freq, peak = _interpolated_peak(f, mag, 1)
     assert freq == pytest.approx(1.15) and np.isfinite(peak)
+
+
+@pytest.mark.parametrize("p", [[1.3, 0.12, 0.8, 0.4, 0.2], [0.5, -0.2, 1.5, 2.0, -1.0], [2.0, 0.9, 0.3, 5.0, 0.0]])
+def test_oscillator_jacobian_equals_central_differences(p):
+    t = np.linspace(0, 5, 300)
+    jac = _oscillator_jac(t, *p)
+    for k in range(5):
+        h = 1e-6 * max(1.0, abs(p[k]))
+        hi, lo = list(p), list(p)
+        hi[k] += h
+        lo[k] -= h
+        fd = (_oscillator(t, *hi) - _oscillator(t, *lo)) / (2 * h)
+        np.testing.assert_allclose(jac[:, k], fd, rtol=1e-6, atol=1e-6 * max(1.0, np.abs(fd).max()))

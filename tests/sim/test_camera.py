@@ -17,7 +17,7 @@ from musclepose.io import load_motion
 from musclepose.io.keypoints import read_keypoints, write_keypoints
 from musclepose.io.opensim import read_trc, write_trc
 from musclepose.sim import squat_motion
-from musclepose.sim.camera import PinholeCamera, body_capsules, simulate_keypoints, simulate_markers
+from musclepose.sim.camera import PinholeCamera, _sight_distances, body_capsules, simulate_keypoints, simulate_markers
 
 
 def test_projection_matches_mujoco_camprojection(body):
@@ -77,6 +77,29 @@ def test_self_occlusion_by_view(body):
     assert conf[side.occluded[0]].max() < 0.5 < conf[~side.occluded[0]].min()
     seg, a, b, r = body_capsules(body)
     assert len(seg) == len(a) == len(b) == len(r) and (r > 0.02).all() and (r < 0.13).all()
+
+
+def test_sight_line_distances_equal_a_dense_search():
+    """The occlusion test's distances (line of sight to capsule axis, landmark to axis) against the
+    minimum over 401 x 401 sampled points of both segments, including a zero-length axis, a landmark
+    on an axis and parallel segments."""
+    g = torch.Generator().manual_seed(3)
+    c = torch.tensor([[3.0, 1.0, 0.5]], dtype=torch.float64)
+    p = torch.randn(6, 3, generator=g, dtype=torch.float64) * 0.5
+    a = torch.randn(5, 3, generator=g, dtype=torch.float64) * 0.5
+    b = a + torch.randn(5, 3, generator=g, dtype=torch.float64) * 0.3
+    b[0] = a[0]  # a sphere
+    p[1] = a[3] + 0.3 * (b[3] - a[3])  # on an axis
+    b[4] = a[4] + (p[2] - c[0])  # parallel to the sight line of landmark 2
+    line, point = _sight_distances(c, p, a, b)
+    u = torch.linspace(0, 1, 401, dtype=torch.float64)[:, None]
+    for k in range(6):
+        sight = c + u * (p[k] - c)  # (401, 3)
+        for j in range(5):
+            axis = a[j] + u * (b[j] - a[j])
+            assert float(line[k, j]) == pytest.approx(float(torch.cdist(sight, axis).min()), abs=2e-3)
+            assert float(point[k, j]) == pytest.approx(float((axis - p[k]).norm(dim=-1).min()), abs=1e-3)
+            assert float(line[k, j]) <= float(torch.cdist(sight, axis).min()) + 1e-6  # a minimum, not above any sample
 
 
 def test_out_of_frame_and_behind_camera(body):

@@ -35,8 +35,10 @@ def _t(x):
     return torch.as_tensor(x, dtype=torch.float64)
 
 
-def test_matches_mujoco_sensors(body):
-    """Every preset site, random states: our acc/gyro/mag equal MuJoCo's accelerometer/gyro/magnetometer."""
+@pytest.mark.parametrize("differentiable", [False, True], ids=["recursion", "jvp"])
+def test_matches_mujoco_sensors(body, differentiable):
+    """Every preset site, random states: our acc/gyro/mag equal MuJoCo's accelerometer/gyro/magnetometer,
+    by both paths (the RNEA's outward recursion without gradients; forward-mode AD of FK with them)."""
     sites = imu_sites(body, IMU_PRESETS)
     model = mujoco.MjModel.from_xml_string(mjcf_with_imus(body.to_mjcf(), sites))
     model.opt.disableflags |= mujoco.mjtDisableBit.mjDSBL_CONSTRAINT  # free dynamics: qacc is ours
@@ -52,7 +54,9 @@ def test_matches_mujoco_sensors(body):
         data.qpos[:], data.qvel[:], data.qacc[:] = q[k], qd[k], qdd[k]
         mujoco.mj_inverse(model, data)  # evaluates the acceleration sensors with our qacc
         ref[k] = data.sensordata.reshape(len(sites), 3, 3)
-    sig = simulate_imu(body, _t(q), _t(qd), _t(qdd), sites)
+    sig = simulate_imu(body, _t(q).requires_grad_(differentiable), _t(qd), _t(qdd), sites)
+    assert sig.acc.requires_grad == differentiable
+    sig = replace(sig, **{k: getattr(sig, k).detach() for k in ("acc", "gyro", "mag", "position", "rotation")})
     for j, x in enumerate((sig.acc, sig.gyro, sig.mag)):
         err = np.abs(x.numpy() - ref[:, :, j]).max() / np.abs(ref[:, :, j]).max()
         assert err < 1e-9, (("acc", "gyro", "mag")[j], err)

@@ -5,7 +5,7 @@ q (..., 47) = root translation (3), root rotation ZXY (3), 41 rotational DoF.
 """
 
 from .contact import FootContact, GRFEstimate, estimate_grf, foot_contact
-from .dynamics import GRAVITY, ExternalWrench, inverse_dynamics, root_residual
+from .dynamics import GRAVITY, ExternalWrench, inverse_dynamics, root_residual, segment_motion
 from .kinematics import FKResult, forward_kinematics
 from .landmarks import COCO17, LANDMARK_SETS, MEDIAPIPE33, PLUG_IN_GAIT
 from .model import Body
@@ -34,6 +34,7 @@ __all__ = [
     "muscle_torque",
     "mtg_parameters",
     "root_residual",
+    "segment_motion",
     "static_optimization",
     "forward_kinematics",
     "inverse_dynamics",

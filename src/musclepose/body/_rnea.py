@@ -66,7 +66,7 @@ from ._buffers import _POOL, _Lease, _take
 from .model import JOINT_EULER_DOFS, JOINT_EULER_SIGNS, Body
 from .skeleton import N_SEGMENTS, PARENTS
 
-__all__ = ["rnea_soa"]
+__all__ = ["rnea_soa", "segment_motion_soa"]
 
 # Frames per chunk on CPU (read at call time; tests change it). Measured on a 2-core EPYC: 2048
 # is slower (the ~250 ops of the forward and ~350 of the backward per chunk cost more than
@@ -624,9 +624,12 @@ def _gather_inputs(k: _Consts, xs: tuple[torch.Tensor, ...], lo: int, hi: int, a
     rest.mul_(k.in_sign[54:])
 
 
-def _run_forward(k: _Consts, xs: tuple[torch.Tensor, ...], grav: torch.Tensor, keep: bool):
+def _run_forward(
+    k: _Consts, xs: tuple[torch.Tensor, ...], grav: torch.Tensor, keep: bool, motion: torch.Tensor | None = None
+):
     """Whole batch ``q, qd, qdd (n, 47)`` -> ``(tau (n, 47), [(lo, hi, flat buffer, saved views)] or None)``.
-    Without ``keep`` (no gradient needed) every chunk of the same length reuses one buffer."""
+    Without ``keep`` (no gradient needed) every chunk of the same length reuses one buffer.
+    ``motion (3, 3, 18, n)``, if given, receives the outward pass's ``w, al, a`` (breadth-first)."""
     x = xs[0]
     n = x.shape[0]
     step = _CHUNK if x.device.type == "cpu" else n
@@ -647,6 +650,9 @@ def _run_forward(k: _Consts, xs: tuple[torch.Tensor, ...], grav: torch.Tensor, k
             sflat, sbuf = reuse[C]
         _gather_inputs(k, xs, lo, hi, wbuf.A, sbuf.V)
         R = _forward_chunk(k, sbuf, wbuf, grav)
+        if motion is not None:
+            for j, row in enumerate((1, 3, 4)):
+                motion[j, :, :, lo:hi].copy_(sbuf.ST[row])
         res = torch.index_select(R, 0, k.out_idx, out=wbuf.P[: 47 * C].view(47, C)).mul_(k.out_sign)
         out[lo:hi].copy_(res.t())
     for flat, _ in list(scratch.values()) + list(reuse.values()):
@@ -769,6 +775,26 @@ def rnea_soa(
     if external:
         tau = tau + _external_part(k, q2, external, n)
     return tau.reshape(batch + (47,))
+
+
+@torch.compiler.disable
+def segment_motion_soa(
+    body: Body, q: torch.Tensor, qd: torch.Tensor, qdd: torch.Tensor, gravity: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The outward pass of :func:`rnea_soa` alone, per segment in its own frame (skeleton order):
+    angular velocity ``w``, angular acceleration ``al`` and the acceleration of its origin minus
+    gravity ``a - g`` (the specific force there), each ``(..., 18, 3)``. No gradient (the kernel's
+    adjoint covers the torques only)."""
+    batch = q.shape[:-1]
+    n = int(np.prod(batch)) if len(batch) else 1
+    k = _consts(body, q.dtype, q.device)
+    xs = tuple(x.detach().reshape(n, 47).to(dtype=q.dtype, device=q.device) for x in (q, qd, qdd))
+    motion = torch.empty(3, 3, _S, n, dtype=q.dtype, device=q.device)
+    if n:
+        _run_forward(k, xs, gravity.detach().to(dtype=q.dtype, device=q.device), keep=False, motion=motion)
+    order = torch.as_tensor([_POS[i] for i in range(_S)], device=q.device)
+    out = motion.index_select(2, order).permute(0, 3, 2, 1)  # (3, n, 18, 3)
+    return tuple(x.reshape(batch + (_S, 3)) for x in out)  # type: ignore[return-value]
 
 
 def _external_part(k: _Consts, q2: torch.Tensor, external, n: int) -> torch.Tensor:

@@ -73,7 +73,7 @@ from torch.func import jvp
 
 from ._ops import cross
 from .dynamics import GRAVITY, ExternalWrench, inverse_dynamics, root_residual
-from .kinematics import forward_kinematics, segment_poses
+from .kinematics import FKResult, forward_kinematics, segment_poses
 from .model import Body
 
 __all__ = [
@@ -450,6 +450,7 @@ def distribute_contact_forces(
     planted: torch.Tensor,
     external: list[ExternalWrench] | None = None,
     iterations: int = 4,
+    fk: FKResult | None = None,
 ) -> tuple[list[ExternalWrench], torch.Tensor, torch.Tensor]:
     """Forces at known contact points (feet, hands, ...) that balance the root residual.
 
@@ -470,6 +471,8 @@ def distribute_contact_forces(
         The points in their segment frames (m).
     planted : (..., n) bool or float
         Which points touch the ground in each frame.
+    fk
+        ``forward_kinematics(body, q)`` if the caller has it already.
 
     Returns
     -------
@@ -480,7 +483,7 @@ def distribute_contact_forces(
         moment about the pelvis origin) after applying them.
     """
 
-    fk = forward_kinematics(body, q)
+    fk = fk if fk is not None else forward_kinematics(body, q)
     idx = [body.segment_index(s) for s in segments]
     loc = torch.as_tensor(points_local, dtype=q.dtype, device=q.device)
     pts = fk.origins[..., idx, :] + (fk.rotations[..., idx, :, :] @ loc[..., None])[..., 0]  # (..., n, 3)

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 import torch
 
 from ._ops import cross
-from ._rnea import external_soa, rnea_soa
+from ._rnea import external_soa, rnea_soa, segment_motion_soa
 from .kinematics import _check_q
 from .model import Body
 
-__all__ = ["GRAVITY", "ExternalWrench", "inverse_dynamics", "root_residual"]
+__all__ = ["GRAVITY", "ExternalWrench", "inverse_dynamics", "root_residual", "segment_motion"]
 
 GRAVITY = (0.0, -9.81, 0.0)
 
@@ -105,6 +105,23 @@ def inverse_dynamics(
             )
         return without_external + external_soa(body, q, ext) if ext else without_external
     return rnea_soa(body, q, qd, qdd, g, ext)
+
+
+def segment_motion(
+    body: Body, q: torch.Tensor, qd: torch.Tensor, qdd: torch.Tensor, gravity: Sequence[float] = GRAVITY
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Each segment's velocity state in its own frame, ``(..., 18, 3)`` each: angular velocity
+    ``w`` (rad/s), angular acceleration ``alpha`` (rad/s^2) and the specific force at its origin
+    ``a - g`` (m/s^2, what an accelerometer there reads).
+
+    The outward pass of the inverse dynamics' recursion (exact, no differences of positions); a
+    point ``p`` fixed in the segment then reads ``a - g + alpha x p + w x (w x p)``. Not
+    differentiable (the inputs are detached).
+    """
+    for name, x in (("q", q), ("qd", qd), ("qdd", qdd)):
+        _check_q(body, x, name)
+    q, qd, qdd = torch.broadcast_tensors(q, qd.to(q.dtype), qdd.to(q.dtype))
+    return segment_motion_soa(body, q, qd, qdd, torch.as_tensor(gravity, dtype=q.dtype, device=q.device))
 
 
 def root_residual(body: Body, q: torch.Tensor, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -112,6 +112,28 @@ def _oscillator(t, amp, zeta, fn, phi, c):
     return amp * np.exp(-zeta * wn * t) * np.cos(wd * t + phi) + c
 
 
+def _oscillator_jac(t, amp, zeta, fn, phi, c):
+    """Analytic Jacobian of :func:`_oscillator` ``(T, 5)`` (curve_fit's finite differences cost
+    6 model evaluations per iteration; this one costs about one)."""
+    wn = 2 * np.pi * fn
+    one = 1 - zeta**2
+    root = np.sqrt(max(one, 1e-9))
+    env = np.exp(-zeta * wn * t)
+    arg = root * wn * t + phi
+    ec, es = env * np.cos(arg), env * np.sin(arg)
+    droot = -zeta / root if one > 1e-9 else 0.0
+    return np.stack(
+        [
+            ec,
+            amp * (-wn * t * ec - es * wn * t * droot),
+            amp * 2 * np.pi * t * (-zeta * ec - root * es),
+            -amp * es,
+            np.ones_like(t),
+        ],
+        axis=1,
+    )
+
+
 def estimate_damping(x: np.ndarray, fps: float, min_r2: float = 0.8) -> DampingEstimate:
     """Damping ratio of ``x (T,)`` sampled at ``fps`` Hz (see the module docstring)."""
     x = np.asarray(x, dtype=np.float64).ravel()
@@ -145,7 +167,7 @@ def estimate_damping(x: np.ndarray, fps: float, min_r2: float = 0.8) -> DampingE
             p0 = [amp0, z0, fd / np.sqrt(max(1 - z0**2, 1e-6)), phi0, float(np.mean(x))]
             bounds = ([0, -0.5, 0.2 * fd, -np.inf, -np.inf], [np.inf, 0.99, 5 * fd, np.inf, np.inf])
             try:
-                p, _ = curve_fit(_oscillator, t, x, p0=p0, bounds=bounds, maxfev=4000)
+                p, _ = curve_fit(_oscillator, t, x, p0=p0, bounds=bounds, maxfev=4000, jac=_oscillator_jac)
             except (RuntimeError, ValueError):
                 continue
             ss_res = float(np.sum((x - _oscillator(t, *p)) ** 2))

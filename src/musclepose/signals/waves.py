@@ -144,10 +144,11 @@ class _Run:
     phases: PhaseSegmenter
 
 
-def _as_channels(x: Any, fps: float | None) -> tuple[dict[str, np.ndarray], float, Any, str | None]:
-    """``(channels, fps, (motion, fk) or None, exercise from a clip)`` from any accepted input."""
+def _as_channels(x: Any, fps: float | None, fk=None) -> tuple[dict[str, np.ndarray], float, Any, str | None]:
+    """``(channels, fps, (motion, fk) or None, exercise from a clip)`` from any accepted input
+    (``fk``: the motion's :func:`motion_fk`, if the caller has it)."""
     if hasattr(x, "q") and hasattr(x, "body") and hasattr(x, "fps"):
-        fk = motion_fk(x)
+        fk = fk if fk is not None else motion_fk(x)
         return compute_channels(x, fk), float(x.fps), (x, fk), None
     exercise = None
     if isinstance(x, Mapping):
@@ -197,9 +198,11 @@ def run_analysis(
     exercise: str | None = None,
     primary: str | None = None,
     cutoff_hz: float | None = 6.0,
+    fk: Any = None,
 ) -> _Run:
-    """One analysis pass (see :func:`wave_features`); also returns the algorithm objects."""
-    channels, fps, motion, clip_exercise = _as_channels(x, fps)
+    """One analysis pass (see :func:`wave_features`); also returns the algorithm objects
+    (``fk``: a Motion's :func:`~.channels.motion_fk`, if the caller has it)."""
+    channels, fps, motion, clip_exercise = _as_channels(x, fps, fk)
     exercise = exercise if exercise is not None else clip_exercise
     spec = exercise_spec(exercise)
     if primary is None and spec is not None and spec.primary in channels:

@@ -147,6 +147,7 @@ def _fault_facts(cp: ClipParams, motion: Motion) -> tuple[list[Any], dict[str, A
 
 def synthesize_clip(cp: ClipParams, subject: dict[str, Any] | None = None, modalities: Sequence[str] = ("all",)):
     """One :class:`SyntheticClip` from its parameters (see the module docstring for its content)."""
+    from ..signals.channels import motion_fk
     from ..signals.coaching import CoachFacts, coach_text
     from ..signals.waves import run_analysis
     from .camera import simulate_keypoints
@@ -156,7 +157,8 @@ def synthesize_clip(cp: ClipParams, subject: dict[str, Any] | None = None, modal
     rng = np.random.default_rng(cp.seed)
     motion = cp.generate()
     body, q = motion.body, motion.q
-    kin = clip_kinetics(motion)
+    fk = motion_fk(motion)  # once, for the contacts, the keypoints and the channels
+    kin = clip_kinetics(motion, fk)
     arrays: dict[str, np.ndarray] = {
         "tau": kin.tau.numpy().astype(np.float32),
         "grf": np.stack([kin.grf["foot_r"], kin.grf["foot_l"]], 1).astype(np.float32),
@@ -173,10 +175,10 @@ def synthesize_clip(cp: ClipParams, subject: dict[str, Any] | None = None, modal
         arrays["imu_acc"] = noisy.acc.numpy().astype(np.float32)
         arrays["imu_gyro"] = noisy.gyro.numpy().astype(np.float32)
     if every or "keypoints" in modalities:
-        kp = simulate_keypoints(body, q, camera=_camera(rng, body.height_m), fps=motion.fps, generator=gen)
+        kp = simulate_keypoints(body, q, camera=_camera(rng, body.height_m), fps=motion.fps, generator=gen, fk=fk)
         arrays["keypoints"] = torch.cat([kp.pixels, kp.confidence[..., None]], -1).numpy().astype(np.float32)
     spec = EXERCISES[cp.exercise]
-    run = run_analysis(motion, exercise=spec.signals_exercise)
+    run = run_analysis(motion, exercise=spec.signals_exercise, fk=fk)
     from ..io.clip import CLIP_CHANNELS
 
     arrays["channels"] = np.stack([run.channels[c] for c in CLIP_CHANNELS], 1).astype(np.float32)
@@ -265,7 +267,7 @@ class ClipKinetics:
     mass_kg: float
 
 
-def clip_kinetics(motion: Motion) -> ClipKinetics:
+def clip_kinetics(motion: Motion, fk: Any = None) -> ClipKinetics:
     """Joint moments of a generated clip with its known contacts and load.
 
     The load's weight and inertia act on the hands or back; the planted contact points
@@ -284,7 +286,7 @@ def clip_kinetics(motion: Motion) -> ClipKinetics:
     planted = torch.as_tensor(np.asarray(c["planted"]))
     ext = _load_wrenches(motion)
     wrenches, forces, residual = distribute_contact_forces(
-        body, q, qd, qdd, list(c["segments"]), torch.tensor(c["points_local"]), planted, external=ext
+        body, q, qd, qdd, list(c["segments"]), torch.tensor(c["points_local"]), planted, external=ext, fk=fk
     )
     tau = inverse_dynamics(body, q, qd, qdd, [*ext, *wrenches])
     so = static_optimization(mtg_parameters(body), q, qd, tau)
