@@ -74,10 +74,27 @@ def test_an_invented_number_is_ungrounded():
 def test_form_screen_line_and_upper_body_depth():
     s = coach_summary("push_up", ANALYSIS, {"elbow muscles": 0.5}, [DetectedFault("hip_sag", 0.91, 0.55)])
     lines = s.lines()
-    assert "Form screen: hip sag (probability 0.91, severity 0.55)" in lines
+    assert lines[lines.index("Form screen, most severe first:") + 1] == "- hip sag (probability 0.91, severity 0.55)"
     assert s.depth_deg is None and not any(ln.startswith("Depth") for ln in lines)
     none = coach_summary("squat", ANALYSIS, PEAKS, [])
     assert "Form screen: no fault detected" in none.lines()
+
+
+def test_the_prompt_lists_the_faults_one_per_line_in_the_targets_order():
+    """The prompt and the target address the screen's faults in the same order, most severe first."""
+    found = [
+        DetectedFault("forward_lean", 0.8, 0.35, None, 52.0, "deg", "trunk inclination at the bottom"),
+        DetectedFault("heel_lift", 0.97, 0.7, None, 3.4, "cm", "heel height at the bottom"),
+        DetectedFault("knee_valgus", 0.6, 0.5, "l"),
+    ]
+    s = coach_summary("squat", ANALYSIS, PEAKS, found)
+    lines = s.lines()
+    k = lines.index("Form screen, most severe first:")
+    assert [ln.split(" (")[0] for ln in lines[k + 1 : k + 4]] == ["- heel lift", "- knee valgus on the left",
+                                                                   "- forward lean"]  # fmt: skip
+    text = target_text(s, None, 0)
+    order = [text.index(label) for label in ("heels lifting", "knees caving inward", "too much forward lean")]
+    assert order == sorted(order)
 
 
 def test_training_target_reports_exactly_the_screened_faults():

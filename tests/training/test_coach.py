@@ -11,7 +11,7 @@ from musclepose.language.backend import tiny_llm
 from musclepose.language.coach import FAULT_NAMES
 from musclepose.sim.dataset import build_dataset
 from musclepose.training.checkpoint import load_checkpoint
-from musclepose.training.coach import CoachTrainConfig, lm_batch, train_coach
+from musclepose.training.coach import CoachTrainConfig, lm_batch, lm_pool, train_coach
 from musclepose.training.coach_data import ENCODER_FPS, load_examples
 
 TINY_ENCODER = {"d_model": 32, "n_layers": 1, "n_heads": 2, "ff_hidden": 64, "dropout": 0.0}
@@ -59,6 +59,19 @@ def test_lm_batch_puts_the_loss_on_the_target_only():
     assert int(b["attention_mask"][1].sum()) == 5 + 3  # right padding is masked
 
 
+def test_lm_pool_repeats_the_clips_the_screen_finds_two_faults_in(examples):
+    class Screen:  # the form screen's interface: the faults found in a clip's measures
+        def screen(self, exercise, measures):
+            return ["a", "b"] if exercise == "push_up" else ["a"]
+
+    n_push = sum(e.exercise == "push_up" for e in examples)
+    assert 0 < n_push < len(examples)
+    pool = lm_pool(examples, Screen(), 3)
+    assert len(pool) == len(examples) + 2 * n_push
+    assert all(sum(p is e for p in pool) == (3 if e.exercise == "push_up" else 1) for e in examples)
+    assert lm_pool(examples, Screen(), 1) == examples and lm_pool(examples, None, 3) == examples
+
+
 def test_train_both_stages_isolated_and_resumable(tmp_path, examples):
     train, val = examples[:4], examples[4:]
     quiet = lambda *_: None  # noqa: E731
@@ -94,7 +107,7 @@ def test_inference_and_evaluation_run_on_the_checkpoint(tmp_path, examples):
     r = model.speak(ex.inputs, ex.exercise, ex.analysis, ex.body, ex.peak_moments, max_new_tokens=8)
     assert isinstance(r.text, str) and r.summary.n_reps == ex.analysis["n_reps"]
     assert r.reference_text.startswith(("3", "That", "I counted", str(r.summary.n_reps)))
-    assert "Form screen:" in r.prompt and "Provide coaching feedback:" in r.prompt
+    assert "Form screen" in r.prompt and "Provide coaching feedback:" in r.prompt
     enc = evaluate_encoder(model, examples[4:])
     assert enc["n_clips"] == 2 and enc["mpjpe_mm"] > 0 and 0 <= enc["faults"]["recall"] <= 1
     assert 0 < enc["grf_rmse_bw"] < 2 and 0 < enc["grf_rmse_bw_seed_model"] < 2

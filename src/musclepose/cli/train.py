@@ -22,6 +22,9 @@ def train_coach_cmd(
     batch_size: int = typer.Option(8, "--batch-size", help="Clips per encoder step."),
     lm_batch_size: int = typer.Option(4, "--lm-batch-size", help="Clips per LM step."),
     lm_max_examples: int | None = typer.Option(None, "--lm-examples", help="Clips per LM epoch (default: all)."),
+    lm_multi_fault_repeat: int = typer.Option(
+        3, "--lm-multi-fault-repeat", help="Times a clip with 2+ screened faults appears in the LM pool."
+    ),
     lr_lm: float = typer.Option(2e-4, "--lr-lm", help="Peak learning rate of bridge + LoRA."),
     lr_physics: float = typer.Option(3e-4, "--lr-physics", help="Peak learning rate of the encoder."),
     lora_r: int = typer.Option(8, "--lora-r", help="LoRA rank."),
@@ -51,15 +54,16 @@ def train_coach_cmd(
     for p in data:
         if not p.is_file():
             fail(f"{p}: no such dataset")
-    if encoder_epochs < 0 or lm_epochs < 0 or batch_size < 1 or lm_batch_size < 1:
-        fail("epochs must be >= 0 and batch sizes >= 1")
+    if encoder_epochs < 0 or lm_epochs < 0 or batch_size < 1 or lm_batch_size < 1 or lm_multi_fault_repeat < 1:
+        fail("epochs must be >= 0, batch sizes and --lm-multi-fault-repeat >= 1")
     train = load_examples(data, ("train",), workers=workers, limit=limit)
     val = load_examples(data, ("val",), workers=workers, limit=limit)
     if not train or not val:
         fail(f"{', '.join(map(str, data))}: need clips in both the train and the val split")
     config = CoachTrainConfig(
         out=str(out), encoder_epochs=encoder_epochs, lm_epochs=lm_epochs, batch_size=batch_size,
-        lm_batch_size=lm_batch_size, lm_max_examples=lm_max_examples, lr_lm=lr_lm, lr_physics=lr_physics,
+        lm_batch_size=lm_batch_size, lm_max_examples=lm_max_examples,
+        lm_multi_fault_repeat=lm_multi_fault_repeat, lr_lm=lr_lm, lr_physics=lr_physics,
         lora_r=lora_r, lora_alpha=2 * lora_r, llm=llm, device=device, seed=seed, data=[str(p) for p in data],
         command="musclepose " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
     )  # fmt: skip

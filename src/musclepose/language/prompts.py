@@ -25,8 +25,9 @@ from typing import Any
 __all__ = ["SYSTEM_PROMPT", "DetectedFault", "PhysicsSummary", "build_prompt"]
 
 SYSTEM_PROMPT = (
-    "You are a biomechanics-aware fitness coach. Use only the measurements given; name the most important "
-    "form fault, explain why it matters with the numbers, and give one clear cue."
+    "You are a biomechanics-aware fitness coach. Use only the measurements given. Address every fault the "
+    "form screen lists, in its order (most severe first): name it, explain why it matters with the numbers, "
+    "and give one clear cue."
 )
 _MOMENT_LABELS = {
     "hip_flexion": "hip",
@@ -157,13 +158,15 @@ class PhysicsSummary:
         if self.peak_grf_bw is not None:
             out.append(f"Peak ground reaction: {self.peak_grf_bw:.2f} body weights per foot")
         if self.faults is not None:
+            # One fault per line, most severe first: the order the coaching text addresses them in
+            # (a single "; "-joined line let the LLM stop after the first of two faults).
             found = [
-                f"{f.name.replace('_', ' ')}{_SIDES.get(f.side or '', '')} ("
+                f"- {f.name.replace('_', ' ')}{_SIDES.get(f.side or '', '')} ("
                 + (f"{f.measured()}; " if f.measured() else "")
                 + f"probability {f.probability:.2f}, severity {f.severity:.2f})"
-                for f in self.faults
+                for f in sorted(self.faults, key=lambda f: -f.severity)
             ]
-            out.append("Form screen: " + ("; ".join(found) if found else "no fault detected"))
+            out += ["Form screen, most severe first:", *found] if found else ["Form screen: no fault detected"]
         if self.phases:
             out.append("Phases: " + ", ".join(dict.fromkeys(p[0] for p in self.phases)))
             out.append("Temporal Events:")

@@ -61,6 +61,7 @@ __all__ = [
     "detect_faults",
     "exercise_faults",
     "lm_batch",
+    "lm_pool",
     "train_coach",
 ]
 
@@ -91,6 +92,9 @@ class CoachTrainConfig:
     seed: int = 0
     keypoint_dropout: float = 0.25
     lm_max_examples: int | None = None  # per LM epoch (None: all training clips)
+    # Clips whose form screen finds two or more faults appear this many times in the LM pool: they
+    # are the only ones that teach the LLM to go on to a second fault (at 1, it learned to stop).
+    lm_multi_fault_repeat: int = 3
     # EncoderConfig overrides. No dropout: with a padding mask, attention dropout takes PyTorch's
     # unfused attention path on the CPU (3.5x slower per step, measured); the data are randomised.
     encoder: dict[str, Any] = field(default_factory=lambda: {"dropout": 0.0})
@@ -502,6 +506,15 @@ def train_coach(
     return out
 
 
+def lm_pool(train: list[CoachExample], screen: FormScreen | None, multi_fault_repeat: int) -> list[CoachExample]:
+    """The LM stage's clips: ``train``, with each clip whose form screen finds two or more faults
+    ``multi_fault_repeat`` times in all (``screen`` None: ``train`` as it is)."""
+    if screen is None or multi_fault_repeat <= 1:
+        return list(train)
+    multi = [ex for ex in train if len(screen.screen(ex.exercise, ex.measures)) >= 2]
+    return list(train) + multi * (multi_fault_repeat - 1)
+
+
 def _train_lm(config, encoder, train, state, extra, bodies, log, llm=None, screen=None) -> None:
     from ..language.backend import LLMConfig, load_llm
 
@@ -530,7 +543,9 @@ def _train_lm(config, encoder, train, state, extra, bodies, log, llm=None, scree
         _load_optimizer(opt, out / "train_state", "lm")
     rank, size = dist_world()
     main = rank == 0
-    pool = list(train)
+    pool = lm_pool(train, screen, config.lm_multi_fault_repeat)
+    if main and len(pool) > len(train):
+        log(f"LM pool: {len(train)} clips + {len(pool) - len(train)} repeats of clips with 2+ screened faults")
     n_ex = min(len(pool), config.lm_max_examples or len(pool))
     per_step = config.lm_batch_size * size
     steps_per_epoch = math.ceil(n_ex / per_step)
