@@ -11,6 +11,7 @@ from musclepose.language.coach import (
     FAULT_NAMES,
     coach_summary,
     faults_mentioned,
+    misstated_facts,
     peak_extensor_moments,
     target_text,
     ungrounded_numbers,
@@ -109,3 +110,20 @@ def test_training_target_reports_exactly_the_screened_faults():
     assert "3.4 cm" in text and "52 deg" in text and "pronounced" in text and "moderate" in text
     assert ungrounded_numbers(text, s)[1] == 0
     assert faults_mentioned(target_text(coach_summary("squat", ANALYSIS, PEAKS, []), None, 3)) == set()
+
+
+def test_misstated_facts_catch_a_wrong_strength_word_and_a_wrong_largest_moment():
+    found = [
+        DetectedFault("heel_lift", 0.97, 0.7, None, 3.4, "cm", "heel height at the bottom"),
+        DetectedFault("forward_lean", 0.8, 0.35, None, 52.0, "deg", "trunk inclination at the bottom"),
+    ]
+    s = coach_summary("squat", ANALYSIS, PEAKS, found)
+    for seed in range(6):  # every phrasing of the expert coach states them right
+        assert misstated_facts(target_text(s, None, seed), s) == (3, 0)
+    text = target_text(s, None, 0)
+    assert "pronounced" in text and "moderate" in text and "hip extensors carried the most" in text
+    assert misstated_facts(text.replace("pronounced", "slight"), s) == (3, 1)
+    assert misstated_facts(text.replace("moderate", "pronounced"), s) == (3, 1)
+    assert misstated_facts(text.replace("The hip extensors carried", "The knee extensors carried"), s) == (3, 1)
+    assert misstated_facts(text.replace("1.23 N·m/kg", "0.87 N·m/kg"), s) == (3, 1)
+    assert misstated_facts("3 repetitions of squat.", s) == (0, 0)

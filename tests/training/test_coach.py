@@ -113,8 +113,10 @@ def test_inference_and_evaluation_run_on_the_checkpoint(tmp_path, examples):
     assert 0 < enc["grf_rmse_bw"] < 2 and 0 < enc["grf_rmse_bw_seed_model"] < 2
     txt = evaluate_text(model, examples[4:], max_new_tokens=8)
     rb = txt["coaches"]["rule_based"]
-    # The rule-based coach writes from the detections, so its numbers are always grounded.
+    # The rule-based coach writes from the detections, so its numbers are always grounded and its
+    # facts right.
     assert rb["ungrounded_fraction"] == 0.0 and rb["numbers_stated"] > 0
+    assert rb["misstated_fraction"] == 0.0
 
 
 def test_encoder_metrics_are_zero_for_an_oracle(tmp_path, examples):

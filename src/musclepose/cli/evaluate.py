@@ -89,10 +89,11 @@ def render_markdown(r: dict[str, Any]) -> str:
         "",
         f"{txt['n_clips']} clips. Fault recall and precision: the faults a text names against the clip's true "
         "faults (micro-averaged). Ungrounded: numbers in the text that the physics summary given to the coach "
-        "does not contain.",
+        "does not contain. Misstated: grounded facts put wrongly, of those the summary decides (each named "
+        "fault's strength word against the screen's severity; the joint that 'carried the most' and its moment).",
         "",
-        "| coach | fault recall | fault precision | numbers stated | ungrounded |",
-        "|---|---:|---:|---:|---:|",
+        "| coach | fault recall | fault precision | numbers stated | ungrounded | facts checked | misstated |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     labels = {
         "llm": "LLM + PhysicsBridge soft tokens",
@@ -101,7 +102,8 @@ def render_markdown(r: dict[str, Any]) -> str:
     }
     for k, c in txt["coaches"].items():
         lines.append(f"| {labels[k]} | {c['recall']:.2f} | {c['precision']:.2f} | {c['numbers_stated']} | "
-                     f"{100 * c['ungrounded_fraction']:.1f} % |")  # fmt: skip
+                     f"{100 * c['ungrounded_fraction']:.1f} % | {c['facts_checked']} | "
+                     f"{100 * c['misstated_fraction']:.1f} % |")  # fmt: skip
     f = enc["faults"]
     m = enc.get("faults_measured") or {"recall": float("nan"), "precision": float("nan")}
     lines += [

@@ -10,8 +10,9 @@
   without them (test-time ablation of the PhysicsBridge), and the rule-based expert coach
   writing from the encoder's detections. Per text: which faults it names
   (:func:`musclepose.language.coach.faults_mentioned`) against the clip's true faults
-  (micro-averaged recall and precision), and which of its numbers the physics summary does not
-  contain (:func:`musclepose.language.coach.ungrounded_numbers`).
+  (micro-averaged recall and precision), which of its numbers the physics summary does not
+  contain (:func:`musclepose.language.coach.ungrounded_numbers`), and which of the facts the
+  summary decides it states wrongly (:func:`musclepose.language.coach.misstated_facts`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..language.coach import faults_mentioned, ungrounded_numbers
+from ..language.coach import faults_mentioned, misstated_facts, ungrounded_numbers
 
 __all__ = ["evaluate_encoder", "evaluate_text"]
 
@@ -92,7 +93,7 @@ def evaluate_encoder(model, examples: list, progress=None) -> dict[str, Any]:
 def evaluate_text(model, examples: list, max_new_tokens: int = 320, progress=None) -> dict[str, Any]:
     """Text metrics of the three coaches (module docstring) over ``examples``; also returns samples."""
     names = ("llm", "llm_no_soft_tokens", "rule_based")
-    counts = {n: {"tp": 0, "fp": 0, "fn": 0, "numbers": 0, "ungrounded": 0} for n in names}
+    counts = {n: {"tp": 0, "fp": 0, "fn": 0, "numbers": 0, "ungrounded": 0, "checked": 0, "wrong": 0} for n in names}
     samples = []
     for ex in examples:
         texts = {}
@@ -111,6 +112,9 @@ def evaluate_text(model, examples: list, max_new_tokens: int = 320, progress=Non
             n, bad = ungrounded_numbers(text, r.summary)
             c["numbers"] += n
             c["ungrounded"] += bad
+            n, bad = misstated_facts(text, r.summary)
+            c["checked"] += n
+            c["wrong"] += bad
         if len(samples) < 6:
             detected = [f.name for f in r.faults]
             samples.append(
@@ -124,5 +128,7 @@ def evaluate_text(model, examples: list, max_new_tokens: int = 320, progress=Non
         result[name] = _pr(c["tp"], c["fp"], c["fn"]) | {
             "numbers_stated": c["numbers"],
             "ungrounded_fraction": c["ungrounded"] / max(1, c["numbers"]),
+            "facts_checked": c["checked"],
+            "misstated_fraction": c["wrong"] / max(1, c["checked"]),
         }
     return {"n_clips": len(examples), "coaches": result, "samples": samples}

@@ -32,6 +32,7 @@ from ..signals.coaching import (
     coach_text,
     fmt_value,
     peak_extensor_moments,
+    strength_word,
 )
 from .prompts import DetectedFault, PhysicsSummary
 
@@ -40,6 +41,7 @@ __all__ = [
     "UPPER_BODY",
     "coach_summary",
     "faults_mentioned",
+    "misstated_facts",
     "peak_extensor_moments",
     "target_text",
     "ungrounded_numbers",
@@ -129,6 +131,37 @@ _MENTION = _patterns()
 def faults_mentioned(text: str) -> set[str]:
     """The faults a coaching text names (by the expert coach's label or the fault's name)."""
     return {name for name, pattern in _MENTION.items() if pattern.search(text)}
+
+
+_STRENGTH = re.compile(r"\b(pronounced|moderate|slight)\b")
+_LARGEST = re.compile(r"The ([a-z ]+?) carried the most: a peak moment of (\d+\.\d+) N·m/kg")
+
+
+def misstated_facts(text: str, summary: PhysicsSummary) -> tuple[int, int]:
+    """``(facts checked, facts stated wrongly)`` of a coaching text, for the statements whose
+    truth the summary decides: the strength word of each screened fault the text names
+    (``pronounced`` / ``moderate`` / ``slight``, the expert coach's bands of the screen's
+    severity; the word in the same sentence as the fault's label) and the joint said to have
+    "carried the most" with its moment (the largest of the summary's peak moments). Numbers
+    that are absent from the summary are :func:`ungrounded_numbers`' business; these are
+    grounded numbers and words put in the wrong place."""
+    checked = wrong = 0
+    for f in summary.faults or ():
+        label = FAULT_KNOWLEDGE.get(f.name, ("",))[0]
+        k = text.find(label) if label else -1
+        if k < 0:
+            continue
+        end = text.find(". ", k)
+        word = _STRENGTH.search(text[k : end if end >= 0 else len(text)])
+        if word:
+            checked += 1
+            wrong += word.group(1) != strength_word(f.severity)
+    if summary.peak_moments:
+        joint, value = max(summary.peak_moments.items(), key=lambda kv: kv[1])
+        for m in _LARGEST.finditer(text):
+            checked += 1
+            wrong += m.group(1) != joint or m.group(2) != f"{value:.2f}"
+    return checked, wrong
 
 
 def ungrounded_numbers(text: str, summary: PhysicsSummary) -> tuple[int, int]:

@@ -36,6 +36,7 @@ __all__ = [
     "fmt_value",
     "numbers_in",
     "peak_extensor_moments",
+    "strength_word",
 ]
 
 
@@ -237,6 +238,11 @@ _GOOD = (
 )
 
 
+def strength_word(severity: float) -> str:
+    """How the coach words a severity in [0, 1]: ``pronounced`` (>= 0.6), ``moderate`` (>= 0.3), ``slight``."""
+    return "pronounced" if severity >= 0.6 else "moderate" if severity >= 0.3 else "slight"
+
+
 def _measure(f: FaultFact) -> str:
     if f.value is None:
         return ""
@@ -268,7 +274,7 @@ def coach_text(facts: CoachFacts, rng: np.random.Generator | int | None = None) 
     for k, f in enumerate(faults):
         label, consequence, cues = FAULT_KNOWLEDGE[f.name]
         side = {"r": " on the right", "l": " on the left"}.get(f.side or "", "")
-        strength = "pronounced" if f.severity >= 0.6 else "moderate" if f.severity >= 0.3 else "slight"
+        strength = strength_word(f.severity)
         lead = pick(
             (
                 "I see {l}{side}{m}; it is {s}.",
