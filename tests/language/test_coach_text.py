@@ -75,10 +75,17 @@ def test_an_invented_number_is_ungrounded():
 def test_form_screen_line_and_upper_body_depth():
     s = coach_summary("push_up", ANALYSIS, {"elbow muscles": 0.5}, [DetectedFault("hip_sag", 0.91, 0.55)])
     lines = s.lines()
-    assert lines[lines.index("Form screen, most severe first:") + 1] == "- hip sag (probability 0.91, severity 0.55)"
+    k = lines.index("Form screen, most severe first:")
+    assert lines[k + 1] == "- hip sag (probability 0.91, severity 0.55, moderate)"
     assert s.depth_deg is None and not any(ln.startswith("Depth") for ln in lines)
     none = coach_summary("squat", ANALYSIS, PEAKS, [])
     assert "Form screen: no fault detected" in none.lines()
+
+
+def test_the_prompt_ranks_the_peak_moments():
+    s = coach_summary("squat", ANALYSIS, {"knee extensors": 0.87, "hip extensors": 1.23, "ankle plantarflexors": 0.61})
+    line = next(ln for ln in s.lines() if ln.startswith("Peak joint moments"))
+    assert line.endswith("largest first: hip extensors 1.23, knee extensors 0.87, ankle plantarflexors 0.61")
 
 
 def test_the_prompt_lists_the_faults_one_per_line_in_the_targets_order():

@@ -150,20 +150,24 @@ class PhysicsSummary:
         if self.dominant_frequency_hz is not None:
             out.append(f"Dominant frequency: {self.dominant_frequency_hz:.2f} Hz")
         if self.peak_moments:
-            out.append(
-                "Peak joint moments (N·m/kg): " + ", ".join(f"{k} {v:.2f}" for k, v in self.peak_moments.items())
-            )
+            # Largest first, as each fault below carries its severity's word: the facts the text
+            # restates are stated, not left to a comparison the LLM gets wrong (measured: 26 %
+            # of such facts misstated with an unordered list and bare severities).
+            ranked = sorted(self.peak_moments.items(), key=lambda kv: -abs(kv[1]))
+            out.append("Peak joint moments (N·m/kg), largest first: " + ", ".join(f"{k} {v:.2f}" for k, v in ranked))
         if self.asymmetry_pct:
             out.append("Left-right asymmetry: " + ", ".join(f"{k} {v:.0f}%" for k, v in self.asymmetry_pct.items()))
         if self.peak_grf_bw is not None:
             out.append(f"Peak ground reaction: {self.peak_grf_bw:.2f} body weights per foot")
         if self.faults is not None:
+            from ..signals.coaching import strength_word
+
             # One fault per line, most severe first: the order the coaching text addresses them in
             # (a single "; "-joined line let the LLM stop after the first of two faults).
             found = [
                 f"- {f.name.replace('_', ' ')}{_SIDES.get(f.side or '', '')} ("
                 + (f"{f.measured()}; " if f.measured() else "")
-                + f"probability {f.probability:.2f}, severity {f.severity:.2f})"
+                + f"probability {f.probability:.2f}, severity {f.severity:.2f}, {strength_word(f.severity)})"
                 for f in sorted(self.faults, key=lambda f: -f.severity)
             ]
             out += ["Form screen, most severe first:", *found] if found else ["Form screen: no fault detected"]
