@@ -781,10 +781,11 @@ def rnea_soa(
 def segment_motion_soa(
     body: Body, q: torch.Tensor, qd: torch.Tensor, qdd: torch.Tensor, gravity: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The outward pass of :func:`rnea_soa` alone, per segment in its own frame (skeleton order):
-    angular velocity ``w``, angular acceleration ``al`` and the acceleration of its origin minus
-    gravity ``a - g`` (the specific force there), each ``(..., 18, 3)``. No gradient (the kernel's
-    adjoint covers the torques only)."""
+    """What the outward pass of :func:`rnea_soa` computes, per segment in its own frame (skeleton
+    order): angular velocity ``w``, angular acceleration ``al`` and the acceleration of its origin
+    minus gravity ``a - g`` (the specific force there), each ``(..., 18, 3)``. The whole kernel
+    runs (its torques are discarded: the inward pass costs about as much again, and one kernel is
+    simpler to keep right than two). No gradient (the kernel's adjoint covers the torques only)."""
     batch = q.shape[:-1]
     n = int(np.prod(batch)) if len(batch) else 1
     k = _consts(body, q.dtype, q.device)

@@ -114,8 +114,9 @@ def segment_motion(
     ``w`` (rad/s), angular acceleration ``alpha`` (rad/s^2) and the specific force at its origin
     ``a - g`` (m/s^2, what an accelerometer there reads).
 
-    The outward pass of the inverse dynamics' recursion (exact, no differences of positions); a
-    point ``p`` fixed in the segment then reads ``a - g + alpha x p + w x (w x p)``. Not
+    The quantities of the inverse dynamics' outward recursion (exact, no differences of
+    positions; the kernel runs whole, about the cost of one ``inverse_dynamics`` call); a point
+    ``p`` fixed in the segment then reads ``a - g + alpha x p + w x (w x p)``. Not
     differentiable (the inputs are detached).
     """
     for name, x in (("q", q), ("qd", qd), ("qdd", qdd)):

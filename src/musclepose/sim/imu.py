@@ -415,7 +415,6 @@ def simulate_imu(
     local_p = torch.as_tensor(np.array([s.position for s in sites]), **kw)  # (S, 3)
     local_r = torch.as_tensor(np.array([s.rotation_matrix for s in sites]), **kw)  # (S, 3, 3)
 
-    g = torch.as_tensor(gravity, **kw)
     if not (torch.is_grad_enabled() and any(x.requires_grad for x in (q, qd, qdd))):
         # No gradient needed: the segments' w, alpha and a - g from the inverse dynamics' outward
         # recursion in their own frames (exact as the jvp below and ~10x cheaper), the poses from FK.
@@ -433,7 +432,7 @@ def simulate_imu(
         rs = r @ local_r
         position = o + (r @ local_p[..., None])[..., 0]
     else:
-        acc, w_seg, rs, position = _imu_by_jvp(body, q, qd, qdd, seg, local_p, local_r, g)
+        acc, w_seg, rs, position = _imu_by_jvp(body, q, qd, qdd, seg, local_p, local_r, torch.as_tensor(gravity, **kw))
     gyro = (local_r.transpose(-1, -2) @ w_seg[..., None])[..., 0]
     mag = None
     if magnetic_field is not None:
