@@ -13,11 +13,19 @@ import torch
 
 from musclepose.body import forward_kinematics
 from musclepose.body.landmarks import COCO17, MEDIAPIPE33, PLUG_IN_GAIT
+from musclepose.body.skeleton import PARENTS
 from musclepose.io import load_motion
 from musclepose.io.keypoints import read_keypoints, write_keypoints
 from musclepose.io.opensim import read_trc, write_trc
 from musclepose.sim import squat_motion
-from musclepose.sim.camera import PinholeCamera, _sight_distances, body_capsules, simulate_keypoints, simulate_markers
+from musclepose.sim.camera import (
+    PinholeCamera,
+    _self_occlusion,
+    _sight_distances,
+    body_capsules,
+    simulate_keypoints,
+    simulate_markers,
+)
 
 
 def test_projection_matches_mujoco_camprojection(body):
@@ -100,6 +108,42 @@ def test_sight_line_distances_equal_a_dense_search():
             assert float(line[k, j]) == pytest.approx(float(torch.cdist(sight, axis).min()), abs=2e-3)
             assert float(point[k, j]) == pytest.approx(float((axis - p[k]).norm(dim=-1).min()), abs=1e-3)
             assert float(line[k, j]) <= float(torch.cdist(sight, axis).min()) + 1e-6  # a minimum, not above any sample
+
+
+def test_paired_sight_distances_equal_the_all_pairs_ones():
+    g = torch.Generator().manual_seed(4)
+    c = torch.tensor([[3.0, 1.0, 0.5]], dtype=torch.float64)
+    p = torch.randn(7, 3, generator=g, dtype=torch.float64) * 0.5
+    a = torch.randn(7, 3, generator=g, dtype=torch.float64) * 0.5
+    b = a + torch.randn(7, 3, generator=g, dtype=torch.float64) * 0.3
+    b[2] = a[2]
+    line, point = _sight_distances(c, p, a, b)
+    pl, pp = _sight_distances(c.expand(7, 3), p, a, b, paired=True)
+    assert torch.allclose(pl, line.diagonal(), atol=1e-12) and torch.allclose(pp, point.diagonal(), atol=1e-12)
+
+
+def test_pruned_self_occlusion_equals_the_exhaustive_test(body):
+    """The bounding-sphere filter drops no pair that hides a landmark: the result equals the
+    exact test on every landmark-capsule pair, for a squat seen from the side (many occlusions)."""
+    m = squat_motion(body, reps=1, fps=50.0)
+    fk = forward_kinematics(body, m.q)
+    idx = body.landmark_indices("coco17")
+    centre = torch.tensor([0.3, 1.0, 3.0], dtype=torch.float64)
+    got = _self_occlusion(body, fk, idx, centre)
+    cap_seg, ca, cb, cr = body_capsules(body)
+    rot, org = fk.rotations[:, cap_seg], fk.origins[:, cap_seg]
+    a = org + (rot @ torch.as_tensor(ca)[..., None])[..., 0]
+    b = org + (rot @ torch.as_tensor(cb)[..., None])[..., 0]
+    p = fk.landmarks[:, idx]
+    line, point = _sight_distances(centre.expand(len(p), 1, 3), p, a, b)
+    r = torch.as_tensor(cr)
+    segs = [body.landmarks[body.landmark_names[i]][0] for i in idx]
+    foreign = torch.tensor([[cs not in {s, PARENTS[s]} and PARENTS[cs] != s for cs in cap_seg] for s in segs])
+    hidden = ((line < r) & (point > r) & foreign).any(-1)
+    head = body.segment_index("head")
+    body_points = torch.tensor([s != head for s in segs])
+    assert hidden[:, body_points].sum() > 20  # the side view does hide landmarks
+    assert torch.equal(got[:, body_points], hidden[:, body_points])
 
 
 def test_out_of_frame_and_behind_camera(body):

@@ -37,6 +37,36 @@ def test_contact_forces_balance_the_root(exercise):
         assert forces[:, hands, 1].sum(1).mean() > 0.4 * body.mass_kg * 9.81
 
 
+def test_contact_forces_with_tau_equal_inverse_dynamics_with_every_wrench():
+    """The moments returned with the contact forces (one RNEA pass, external parts added by
+    linearity) equal a fresh inverse dynamics with the load and the contact wrenches, and the
+    residual left equals that call's root residual."""
+    body = Body.standard(1.75, 70.0, "male")
+    m = generate("deadlift", body, {"load_kg": 60.0})
+    qd, qdd = m.velocities()
+    c = m.metadata["contact"]
+    from musclepose.body import root_residual
+    from musclepose.sim.dataset import _load_wrenches
+
+    ext = _load_wrenches(m)
+    assert ext
+    wrenches, _, residual, tau = distribute_contact_forces(
+        body,
+        m.q,
+        qd,
+        qdd,
+        c["segments"],
+        torch.tensor(c["points_local"]),
+        torch.as_tensor(c["planted"]),
+        ext,
+        return_tau=True,
+    )
+    ref = inverse_dynamics(body, m.q, qd, qdd, [*ext, *wrenches])
+    assert torch.allclose(tau, ref, atol=1e-8, rtol=0)
+    f, mom = root_residual(body, m.q, ref)
+    assert torch.allclose(residual, torch.cat([f, mom], -1), atol=1e-8, rtol=0)
+
+
 def test_clip_kinetics_with_a_load_matches_inverse_dynamics():
     body = Body.standard(1.75, 70.0, "male")
     m = generate("squat", body, {"load_kg": 40.0, "load_position": "back"})

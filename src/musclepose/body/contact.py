@@ -451,7 +451,12 @@ def distribute_contact_forces(
     external: list[ExternalWrench] | None = None,
     iterations: int = 4,
     fk: FKResult | None = None,
-) -> tuple[list[ExternalWrench], torch.Tensor, torch.Tensor]:
+    *,
+    return_tau: bool = False,
+) -> (
+    tuple[list[ExternalWrench], torch.Tensor, torch.Tensor]
+    | tuple[list[ExternalWrench], torch.Tensor, torch.Tensor, torch.Tensor]
+):
     """Forces at known contact points (feet, hands, ...) that balance the root residual.
 
     For motions whose contacts are known (synthetic clips: which points are planted, and
@@ -480,14 +485,19 @@ def distribute_contact_forces(
         One :class:`ExternalWrench` per point (force at the point's world position, plus
         the patch moment),
         the forces ``(..., n, 3)`` N, and the remaining residual ``(..., 6)`` (force,
-        moment about the pelvis origin) after applying them.
+        moment about the pelvis origin) after applying them; with ``return_tau``, fourth, the
+        joint moments ``(..., 47)`` with ``external`` and these wrenches applied (what
+        ``inverse_dynamics`` with all of them returns, from the one RNEA pass made here: the
+        RNEA is linear in external wrenches).
     """
 
     fk = fk if fk is not None else forward_kinematics(body, q)
     idx = [body.segment_index(s) for s in segments]
     loc = torch.as_tensor(points_local, dtype=q.dtype, device=q.device)
     pts = fk.origins[..., idx, :] + (fk.rotations[..., idx, :, :] @ loc[..., None])[..., 0]  # (..., n, 3)
-    tau = inverse_dynamics(body, q, qd, qdd, external)
+    tau = inverse_dynamics(body, q, qd, qdd)
+    if external:
+        tau = inverse_dynamics(body, q, qd, qdd, external, without_external=tau)
     f_req, m_req = root_residual(body, q, tau)
     w = torch.cat([f_req, m_req], -1)  # what the contacts must supply
     r = pts - q[..., None, 0:3]
@@ -517,6 +527,7 @@ def distribute_contact_forces(
     x = torch.where(weight[..., None] > 0.5, x, torch.zeros_like(x))
     f, torque = x[..., :3], TORQUE_ARM * x[..., 3:]
     wrenches = [ExternalWrench(segments[k], f[..., k, :], pts[..., k, :], torque[..., k, :]) for k in range(n)]
-    tau2 = inverse_dynamics(body, q, qd, qdd, [*(external or []), *wrenches])
-    f2, m2 = root_residual(body, q, tau2)
-    return wrenches, f, torch.cat([f2, m2], -1)
+    tau2 = inverse_dynamics(body, q, qd, qdd, wrenches, without_external=tau)
+    # What is left of the residual; G maps the unknowns to the wrench about the pelvis origin.
+    residual = w - (g @ x.reshape(*r.shape[:-2], 6 * n, 1))[..., 0]
+    return (wrenches, f, residual, tau2) if return_tau else (wrenches, f, residual)

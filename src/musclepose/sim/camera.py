@@ -197,20 +197,30 @@ def body_capsules(body: Body) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     return np.array(seg), np.array(a, dtype=np.float64), np.array(b, dtype=np.float64), np.array(r)
 
 
-def _sight_distances(c: torch.Tensor, p: torch.Tensor, a: torch.Tensor, b: torch.Tensor):
+def _sight_distances(c: torch.Tensor, p: torch.Tensor, a: torch.Tensor, b: torch.Tensor, paired: bool = False):
     """For every landmark ``p (..., K, 3)`` and capsule axis ``[a, b] (..., C, 3)``: the distance
     of the axis from the line of sight ``[c, p]`` (``c (..., 1, 3)``, the camera) and from ``p``,
-    both ``(..., K, C)``.
+    both ``(..., K, C)``. ``paired``: ``c, p, a, b`` all ``(..., 3)`` are matched pairs instead,
+    and the distances ``(...)``.
 
     Closest points of two segments as in Ericson 2005 (*Real-Time Collision Detection*, sec.
     5.1.9), on all pairs at once: every pairwise term is a dot product (one batched matrix
     product each) and the squared distances are expanded, so nothing of size ``(..., K, C, 3)``
     is formed (2.4x less time than with pairwise vectors for a 1000-frame clip, measured)."""
     eps = 1e-12
-    pair = lambda x, y: torch.einsum("...kx,...cx->...kc", x, y)  # noqa: E731
+
+    def dot(x, y):  # a sum over a last axis of 3 is slow in torch; per component it is not
+        return x[..., 0] * y[..., 0] + x[..., 1] * y[..., 1] + x[..., 2] * y[..., 2]
+
+    if paired:
+        pair = dot
+        row = col = lambda x: x  # noqa: E731
+    else:
+        pair = lambda x, y: torch.einsum("...kx,...cx->...kc", x, y)  # noqa: E731
+        row, col = (lambda x: x[..., :, None]), (lambda x: x[..., None, :])
     d1, d2, r = p - c, b - a, c - a  # (K), (C), (C)
-    A, E = (d1 * d1).sum(-1)[..., :, None], (d2 * d2).sum(-1)[..., None, :]
-    F, R = (d2 * r).sum(-1)[..., None, :], (r * r).sum(-1)[..., None, :]
+    A, E = row(dot(d1, d1)), col(dot(d2, d2))
+    F, R = col(dot(d2, r)), col(dot(r, r))
     B = pair(d1, d2)
     Cc = pair(d1, r)
     denom = A * E - B * B
@@ -225,8 +235,8 @@ def _sight_distances(c: torch.Tensor, p: torch.Tensor, a: torch.Tensor, b: torch
     # |r + s d1 - t d2|^2
     line2 = R + s * s * A + t * t * E + 2.0 * s * Cc - 2.0 * t * F - 2.0 * s * t * B
     # Point to axis: u = p - a; |u - t' d2|^2 with t' = clamp(u . d2 / E).
-    ud2 = pair(p, d2) - (a * d2).sum(-1)[..., None, :]
-    uu = (p * p).sum(-1)[..., :, None] - 2.0 * pair(p, a) + (a * a).sum(-1)[..., None, :]
+    ud2 = pair(p, d2) - col(dot(a, d2))
+    uu = row(dot(p, p)) - 2.0 * pair(p, a) + col(dot(a, a))
     tp = (ud2 / E.clamp(min=eps)).clamp(0, 1)
     point2 = uu - 2.0 * tp * ud2 + tp * tp * E
     return line2.clamp(min=0).sqrt(), point2.clamp(min=0).sqrt()
@@ -309,7 +319,12 @@ def _randn(g: torch.Generator, shape, like: torch.Tensor) -> torch.Tensor:
 
 
 def _self_occlusion(body: Body, fk, idx: list[int], centre: torch.Tensor) -> torch.Tensor:
-    """``(..., K)`` True where the line of sight to a landmark crosses a foreign capsule, or a face point faces away."""
+    """``(..., K)`` True where the line of sight to a landmark crosses a foreign capsule, or a face point faces away.
+
+    A capsule can only hide a landmark if the sight line passes within its bounding sphere
+    (centre of the axis, half the axis plus the radius), so that cheap test runs on every pair
+    and the exact segment distances (:func:`_sight_distances`) only on the pairs it keeps, a
+    few per cent of them (same result, about 5x less time for a 1000-frame clip, measured)."""
     cap_seg, ca, cb, cr = body_capsules(body)
     kw = {"dtype": fk.origins.dtype, "device": fk.origins.device}
     rot, org = fk.rotations[..., cap_seg, :, :], fk.origins[..., cap_seg, :]
@@ -322,11 +337,29 @@ def _self_occlusion(body: Body, fk, idx: list[int], centre: torch.Tensor) -> tor
     for k, s in enumerate(lm_seg):
         family = {s, PARENTS[s]} | {c for c, par in enumerate(PARENTS) if par == s}
         near[k] = np.isin(cap_seg, list(family))
-    c = centre.expand(p.shape)
-    dist, to_point = _sight_distances(c[..., :1, :], p, a, b)
-    inside = to_point <= radius
-    hidden = (dist < radius) & ~inside & ~torch.as_tensor(near, device=p.device)
+    c = centre.to(**kw).expand(p.shape[:-2] + (1, 3))
+    # Bounding spheres against the sight segments [c, p], all pairs (..., K, C), in float32 per
+    # component (a sum over a last axis of 3 is slow in torch); the slack of 1 cm^2 covers
+    # float32's rounding, since the exact test below decides.
+    f32 = torch.float32
+    d1 = (p - c).to(f32).unbind(-1)
+    mc = (0.5 * (a + b) - c).to(f32).unbind(-1)
+    reach = (0.5 * (b - a).norm(dim=-1) + radius).to(f32)  # (..., C)
+    proj = sum(x[..., :, None] * y[..., None, :] for x, y in zip(d1, mc, strict=True))
+    aa = sum(x * x for x in d1)[..., :, None].clamp(min=1e-12)  # (..., K, 1)
+    s = (proj / aa).clamp_(0.0, 1.0)
+    gap2 = sum(y * y for y in mc)[..., None, :] - s * (2.0 * proj - s * aa)
+    maybe = (gap2 < (reach * reach)[..., None, :] + 1e-4) & ~torch.as_tensor(near, device=p.device)
+    hits = maybe.nonzero()  # (n, nd): leading indices, landmark, capsule
+    lead, kk, cc = tuple(hits[:, :-2].t()), hits[:, -2], hits[:, -1]
+    dist, to_point = _sight_distances(
+        c[(*lead, torch.zeros_like(kk))], p[(*lead, kk)], a[(*lead, cc)], b[(*lead, cc)], paired=True
+    )  # (n,)
+    r = radius[cc]
+    hidden = torch.zeros_like(maybe)
+    hidden[(*lead, kk, cc)] = (dist < r) & ~(to_point <= r)
     occluded = hidden.any(-1)
+    c = c.expand(p.shape)
     # Face points facing away from the camera (normal: from the head centre outwards).
     head = body.segment_index("head")
     face = [k for k, s in enumerate(lm_seg) if s == head]

@@ -233,7 +233,7 @@ def _padded(a: np.ndarray, width: int) -> np.ndarray:
     return np.pad(a, ((0, 0), (0, width - a.shape[1])) + ((0, 0),) * (a.ndim - 2))
 
 
-def _load_wrenches(motion: Motion) -> list:
+def _load_wrenches(motion: Motion, fk: Any = None) -> list:
     """The external load (bar, dumbbells) as wrenches on the segments holding it: its weight and
     inertia, ``m (g - a)`` split equally over its points (accelerations by central differences)."""
     from ..body import GRAVITY, ExternalWrench, forward_kinematics
@@ -244,7 +244,7 @@ def _load_wrenches(motion: Motion) -> list:
     if mass <= 0.0 or not segs:
         return []
     with torch.no_grad():
-        p = world_points(motion.body, forward_kinematics(motion.body, motion.q), segs, pts)  # (T, k, 3)
+        p = world_points(motion.body, fk if fk is not None else forward_kinematics(motion.body, motion.q), segs, pts)
     a = np.gradient(np.gradient(p.numpy(), axis=0), axis=0) * motion.fps**2
     force = mass / len(segs) * (np.asarray(GRAVITY) - a)
     return [ExternalWrench(s, torch.as_tensor(force[:, k]), p[:, k]) for k, s in enumerate(segs)]
@@ -276,7 +276,7 @@ def clip_kinetics(motion: Motion, fk: Any = None) -> ClipKinetics:
     wherever the contacts can supply it (reported: ``residual_*`` over the ``supported``
     frames, those with a planted contact). Then inverse dynamics and static optimisation.
     """
-    from ..body import inverse_dynamics, mtg_parameters, static_optimization
+    from ..body import mtg_parameters, static_optimization
     from ..body.contact import distribute_contact_forces
     from ..motion.kinetics import centre_of_pressure
 
@@ -284,11 +284,10 @@ def clip_kinetics(motion: Motion, fk: Any = None) -> ClipKinetics:
     qd, qdd = motion.velocities()
     c = motion.metadata["contact"]
     planted = torch.as_tensor(np.asarray(c["planted"]))
-    ext = _load_wrenches(motion)
-    wrenches, forces, residual = distribute_contact_forces(
-        body, q, qd, qdd, list(c["segments"]), torch.tensor(c["points_local"]), planted, external=ext, fk=fk
+    ext = _load_wrenches(motion, fk)
+    wrenches, forces, residual, tau = distribute_contact_forces(
+        body, q, qd, qdd, list(c["segments"]), torch.tensor(c["points_local"]), planted, ext, fk=fk, return_tau=True
     )
-    tau = inverse_dynamics(body, q, qd, qdd, [*ext, *wrenches])
     so = static_optimization(mtg_parameters(body), q, qd, tau)
     grf, cop = {}, {}
     for foot in ("foot_r", "foot_l"):
