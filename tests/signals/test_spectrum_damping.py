@@ -109,3 +109,25 @@ def test_oscillator_jacobian_equals_central_differences(p):
         lo[k] -= h
         fd = (_oscillator(t, *hi) - _oscillator(t, *lo)) / (2 * h)
         np.testing.assert_allclose(jac[:, k], fd, rtol=1e-6, atol=1e-6 * max(1.0, np.abs(fd).max()))
+
+
+@pytest.mark.parametrize("phase_off", [0.0, np.pi])
+def test_fit_recovers_an_oscillator_with_a_positive_amplitude(phase_off):
+    """The compiled Levenberg-Marquardt fit, started half a turn off in phase (where it may
+    return a negative amplitude), gives the true parameters with amplitude > 0, inside the bounds;
+    and equals the bounded trust-region fit."""
+    from scipy.optimize import curve_fit
+
+    from musclepose.signals.damping import _fit
+
+    t = np.arange(600) / 100.0
+    true = np.array([1.3, 0.08, 0.9, 0.4, 0.2])
+    x = _oscillator(t, *true) + 0.01 * np.random.default_rng(0).standard_normal(t.size)
+    bounds = ([0, -0.5, 0.18, -np.inf, -np.inf], [np.inf, 0.99, 4.5, np.inf, np.inf])
+    p0 = [1.0, 0.05, 0.85, 0.4 + phase_off, 0.0]
+    p = _fit(t, x, p0, bounds)
+    assert p[0] > 0
+    assert p[:3] == pytest.approx(true[:3], rel=0.03)
+    assert np.cos(p[3] - true[3]) > 0.999
+    ref = curve_fit(_oscillator, t, x, p0=p0, bounds=bounds, jac=_oscillator_jac)[0]
+    assert np.allclose(_oscillator(t, *p), _oscillator(t, *ref), atol=1e-6)

@@ -134,6 +134,25 @@ def _oscillator_jac(t, amp, zeta, fn, phi, c):
     )
 
 
+def _fit(t: np.ndarray, x: np.ndarray, p0: list[float], bounds) -> np.ndarray | None:
+    """Least-squares oscillator parameters from ``p0``: MINPACK's Levenberg-Marquardt first
+    (compiled iterations, ~4x less time than the bounded trust-region method for these five
+    parameters); a negative amplitude is the same curve with the phase turned by pi. Only if
+    that lands outside ``bounds`` does the bounded trust-region fit run."""
+    try:
+        p, _ = curve_fit(_oscillator, t, x, p0=p0, method="lm", maxfev=4000, jac=_oscillator_jac)
+        if p[0] < 0:
+            p = np.array([-p[0], p[1], p[2], p[3] + np.pi, p[4]])
+        if np.all(p >= bounds[0]) and np.all(p <= bounds[1]):
+            return p
+    except (RuntimeError, ValueError):
+        pass
+    try:
+        return curve_fit(_oscillator, t, x, p0=p0, bounds=bounds, maxfev=4000, jac=_oscillator_jac)[0]
+    except (RuntimeError, ValueError):
+        return None
+
+
 def estimate_damping(x: np.ndarray, fps: float, min_r2: float = 0.8) -> DampingEstimate:
     """Damping ratio of ``x (T,)`` sampled at ``fps`` Hz (see the module docstring)."""
     x = np.asarray(x, dtype=np.float64).ravel()
@@ -160,15 +179,14 @@ def estimate_damping(x: np.ndarray, fps: float, min_r2: float = 0.8) -> DampingE
     a0 = 0.5 * (swings[0] if swings.size else np.ptp(x))
     lead = (ext[0] / fps) if ext.size else 0.0
     amp0 = a0 * np.exp(z0 * 2 * np.pi * fd * lead)  # amplitude back-extrapolated to t = 0
+    bounds = ([0, -0.5, 0.2 * fd, -np.inf, -np.inf], [np.inf, 0.99, 5 * fd, np.inf, np.inf])
     best = (np.nan, None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OptimizeWarning)
         for phi0 in np.linspace(0, 2 * np.pi, 4, endpoint=False):
             p0 = [amp0, z0, fd / np.sqrt(max(1 - z0**2, 1e-6)), phi0, float(np.mean(x))]
-            bounds = ([0, -0.5, 0.2 * fd, -np.inf, -np.inf], [np.inf, 0.99, 5 * fd, np.inf, np.inf])
-            try:
-                p, _ = curve_fit(_oscillator, t, x, p0=p0, bounds=bounds, maxfev=4000, jac=_oscillator_jac)
-            except (RuntimeError, ValueError):
+            p = _fit(t, x, p0, bounds)
+            if p is None:
                 continue
             ss_res = float(np.sum((x - _oscillator(t, *p)) ** 2))
             r2 = 1.0 - ss_res / float(np.sum((x - x.mean()) ** 2))

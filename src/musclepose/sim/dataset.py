@@ -151,13 +151,15 @@ def synthesize_clip(cp: ClipParams, subject: dict[str, Any] | None = None, modal
     from ..signals.coaching import CoachFacts, coach_text
     from ..signals.waves import run_analysis
     from .camera import simulate_keypoints
+    from .exercise_measures import share_fk
     from .imu import PHONE, WATCH, corrupt_imu, imu_sites, perturb_sites, simulate_imu
 
     every = "all" in modalities
     rng = np.random.default_rng(cp.seed)
     motion = cp.generate()
     body, q = motion.body, motion.q
-    fk = motion_fk(motion)  # once, for the contacts, the keypoints and the channels
+    fk = motion_fk(motion)  # once, for the contacts, the IMUs, the keypoints, the channels and the fault measures
+    share_fk(motion, fk)
     kin = clip_kinetics(motion, fk)
     arrays: dict[str, np.ndarray] = {
         "tau": kin.tau.numpy().astype(np.float32),
@@ -170,7 +172,7 @@ def synthesize_clip(cp: ClipParams, subject: dict[str, Any] | None = None, modal
     gen = torch.Generator().manual_seed(int(rng.integers(2**31 - 1)))
     if every or "imu" in modalities:
         sites = perturb_sites(imu_sites(body, IMU_SITES), gen)
-        clean = simulate_imu(body, q, kin.qd, kin.qdd, sites, fps=motion.fps)
+        clean = simulate_imu(body, q, kin.qd, kin.qdd, sites, fps=motion.fps, fk=fk)
         noisy = corrupt_imu(clean, {"phone_torso": PHONE, "watch_left": WATCH}, generator=gen)
         arrays["imu_acc"] = noisy.acc.numpy().astype(np.float32)
         arrays["imu_gyro"] = noisy.gyro.numpy().astype(np.float32)

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..body import Body, forward_kinematics
+from ..body import Body
+from ..body.kinematics import segment_poses
 from ..body.rotations import euler_zxy_to_matrix
 from .exercise_ik import arm_ik, contact_point_local, leg_ik, rot
 from .exercise_profiles import RepTimeline, breathing, smooth_noise
@@ -275,11 +277,13 @@ class Design:
         self.solve_leg(side, new[0], new[1], valgus)
         return new
 
-    def trunk_fk(self):
-        """Forward kinematics of the current design (designed angles limited first)."""
+    def trunk_fk(self) -> SimpleNamespace:
+        """Segment poses of the current design (designed angles limited first): ``rotations``
+        and ``origins`` as in forward kinematics, without its landmarks (not needed here)."""
         self.limit_designed()
         with torch.no_grad():
-            return forward_kinematics(self.body, self.q)
+            rotations, origins = segment_poses(self.body, self.q)
+        return SimpleNamespace(rotations=rotations, origins=origins)
 
     def solve_arm(
         self,

@@ -43,6 +43,11 @@ __all__ = [
 _LAST_FK: list = []  # (q, fk) of the last Motion measured: several measures share one FK pass
 
 
+def share_fk(motion: Any, fk: Any) -> None:
+    """Let the measures use ``fk``, the caller's ``forward_kinematics`` of ``motion.q`` (float64, CPU)."""
+    _LAST_FK[:] = [(motion.q, fk)]
+
+
 def _fk(motion: Any):
     if _LAST_FK and _LAST_FK[0][0] is motion.q:
         return _LAST_FK[0][1]

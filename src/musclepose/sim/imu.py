@@ -376,6 +376,7 @@ def simulate_imu(
     gravity: Sequence[float] = GRAVITY,
     magnetic_field: Sequence[float] | None = EARTH_FIELD_UT,
     fps: float | None = None,
+    fk: Any = None,
 ) -> IMUSignals:
     """Exact, noise-free IMU signals at ``sites`` for states ``(q, qd, qdd)`` of shape ``(..., 47)``.
 
@@ -394,6 +395,9 @@ def simulate_imu(
         Earth field in the world (microtesla); None for no magnetometer.
     fps
         Sampling rate to record on the result (used by :func:`corrupt_imu`).
+    fk
+        ``forward_kinematics(body, q)`` if the caller has it already (used when no gradient
+        is needed).
 
     Returns
     -------
@@ -420,8 +424,8 @@ def simulate_imu(
         # recursion in their own frames (exact as the jvp below and ~10x cheaper), the poses from FK.
         w_all, al_all, f_all = segment_motion(body, q, qd, qdd, gravity)
         w_seg, al, f0 = w_all[..., seg, :], al_all[..., seg, :], f_all[..., seg, :]
-        rot, org = segment_poses(body, q)
-        r, o = rot[..., seg, :, :], org[..., seg, :]
+        rot, org = (fk.rotations, fk.origins) if fk is not None else segment_poses(body, q)
+        r, o = rot[..., seg, :, :].to(q.dtype), org[..., seg, :].to(q.dtype)
         p = local_p.expand_as(w_seg)
         f_seg = (
             f0
