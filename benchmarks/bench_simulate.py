@@ -20,7 +20,6 @@ import argparse
 import os
 import platform
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,46 +28,23 @@ import torch
 from musclepose.body import Body
 from musclepose.io.atomic import atomic_write
 from musclepose.sim import SIM_EXERCISES, foot_skating, generate
-from musclepose.sim.dataset import _subjects, build_dataset, clip_kinetics, clip_params_for
+from musclepose.sim.dataset import STAGES, _subjects, build_dataset, clip_kinetics, clip_params_for, synthesize_clip
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _stages(seed: int = 0) -> dict[str, float]:
-    from musclepose.signals.channels import motion_fk
-    from musclepose.signals.waves import run_analysis
-    from musclepose.sim.camera import simulate_keypoints
-    from musclepose.sim.imu import PHONE, WATCH, corrupt_imu, imu_sites, simulate_imu
-
-    subjects = _subjects(seed, 4)
+def _stages(seed: int = 0, n: int = 24) -> dict[str, float]:
+    """Milliseconds per ten-second clip of each stage of ``synthesize_clip``, one process, over
+    ``n`` clips of the dataset mix (a warm-up clip first)."""
+    subjects = _subjects(seed, 8)
+    synthesize_clip(clip_params_for(seed, n, subjects)[0])
     times: dict[str, float] = {}
     frames = 0
-    for i in range(4):
-        cp, _ = clip_params_for(seed, i, subjects, ["squat"], duration_s=10.0)
-        stamps = [time.perf_counter()]
-        m = cp.generate()
-        stamps.append(time.perf_counter())
-        fk = motion_fk(m)  # shared by the contacts, the keypoints and the channels (as synthesize_clip does)
-        stamps.append(time.perf_counter())
-        kin = clip_kinetics(m, fk)
-        stamps.append(time.perf_counter())
-        sig = simulate_imu(m.body, m.q, kin.qd, kin.qdd, imu_sites(m.body), fps=m.fps)
-        corrupt_imu(sig, {"phone_torso": PHONE, "watch_left": WATCH}, generator=0)
-        stamps.append(time.perf_counter())
-        simulate_keypoints(m.body, m.q, fps=m.fps, generator=torch.Generator().manual_seed(0), fk=fk)
-        stamps.append(time.perf_counter())
-        run_analysis(m, exercise="squat", fk=fk)
-        stamps.append(time.perf_counter())
-        frames += m.n_frames
-        for name, a, b in zip(
-            ("motion generation", "forward kinematics (once, shared)",
-             "contact forces + inverse dynamics + static optimisation", "IMUs (2) + error model",
-             "keypoints (COCO-17, camera, occlusion)", "channels + wave features"),
-            stamps[:-1], stamps[1:], strict=True,
-        ):  # fmt: skip
-            times[name] = times.get(name, 0.0) + (b - a)
+    for i in range(n):
+        cp, subject = clip_params_for(seed, i, subjects, duration_s=10.0)
+        frames += synthesize_clip(cp, subject, timings=times).motion.n_frames
     scale = 1000.0 / frames  # per ten-second clip at 100 Hz
-    return {k: 1000.0 * v * scale for k, v in times.items()}
+    return {k: 1000.0 * times[k] * scale for k in STAGES}
 
 
 def main() -> None:

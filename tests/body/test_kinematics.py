@@ -67,3 +67,11 @@ def test_named_dofs_move_the_right_way(body):
     assert moved("shoulder_abduction_l", 45, "left_wrist")[2] < -0.1  # out to the left
     assert moved("ankle_dorsiflexion_r", 20, "right_foot_index")[1] > 0.02  # toes up
     assert moved("lumbar_flexion", 30, "nose")[0] > 0.1  # trunk bends forward
+
+
+def test_root_axes_equal_the_joint_axes_of_the_root(body):
+    from musclepose.body.kinematics import joint_rotations, root_axes
+
+    q = torch.randn(50, body.n_dof, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    bt = body.tensors(q.dtype, q.device)
+    assert torch.allclose(root_axes(bt, q), joint_rotations(bt, q)[1][:, 0], atol=1e-14)

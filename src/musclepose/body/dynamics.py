@@ -133,10 +133,9 @@ def root_residual(body: Body, q: torch.Tensor, tau: torch.Tensor) -> tuple[torch
     the pelvis origin is the solution of ``A m = tau[3:6]`` with those axes as the rows of A
     (regular away from gimbal lock, |pelvis_list| < 90 deg).
     """
-    from .kinematics import joint_rotations
+    from .kinematics import root_axes
 
-    _, u = joint_rotations(body.tensors(q.dtype, q.device), q)
-    axes = u[..., 0, :, :]  # (..., 3 slots, 3): the root's hinge axes in the world
+    axes = root_axes(body.tensors(q.dtype, q.device), q)  # (..., 3 slots, 3): the root's hinge axes in the world
     return tau[..., 0:3], torch.linalg.solve(axes, tau[..., 3:6, None])[..., 0]
 
 

@@ -33,6 +33,8 @@ def _depth_levels() -> list[np.ndarray]:
 _LEVELS = _depth_levels()
 _PARENT_INDEX = np.array([max(p, 0) for p in PARENTS])
 _EULER_INDEX = np.where(JOINT_EULER_DOFS < 0, 47, JOINT_EULER_DOFS)
+_ROOT_EULER = [int(i) for i in _EULER_INDEX[0]]  # the root has all three rotations (q[3:6])
+assert max(_ROOT_EULER) < 47
 
 
 @dataclass(frozen=True)
@@ -76,23 +78,29 @@ def joint_rotations(bt: BodyTensors, q: torch.Tensor) -> tuple[torch.Tensor, tor
     Closed forms, not Rodrigues products: tiny batched 3x3 matmuls are slow on CPU.
     """
     ang = gather_euler(q) * bt.euler_signs  # (..., 18, 3) signed z, x, y angles
-    j = euler_zxy_to_matrix(ang)
+    return euler_zxy_to_matrix(ang), _slot_axes(ang, bt.euler_signs, bt.slot_euler)
+
+
+def root_axes(bt: BodyTensors, q: torch.Tensor) -> torch.Tensor:
+    """The root joint's DoF axes ``(..., 3 slots, 3)`` in the world: ``joint_rotations(bt, q)[1][..., 0, :, :]``
+    from the root's three angles alone."""
+    ang = q[..., _ROOT_EULER] * bt.euler_signs[0]
+    return _slot_axes(ang[..., None, :], bt.euler_signs[:1], bt.slot_euler[:1])[..., 0, :, :]
+
+
+def _slot_axes(ang: torch.Tensor, signs: torch.Tensor, slot_euler: torch.Tensor) -> torch.Tensor:
+    """DoF axes ``(..., n, 3, 3)`` of joints with signed Euler angles ``ang (..., n, 3)``."""
     ca, sa = torch.cos(ang[..., 0]), torch.sin(ang[..., 0])
     cb, sb = torch.cos(ang[..., 1]), torch.sin(ang[..., 1])
     zero, one = torch.zeros_like(ca), torch.ones_like(ca)
     uz = torch.stack([zero, zero, one], -1)
     ux = torch.stack([ca, sa, zero], -1)  # Rz e_x
     uy = torch.stack([-sa * cb, ca * cb, sb], -1)  # Rz Rx e_y
-    euler_axes = torch.stack([uz, ux, uy], -2) * bt.euler_signs[..., None]  # (..., 18, 3 euler, 3)
-    u = _slots_from_euler(bt, euler_axes)
-    return j, u
-
-
-def _slots_from_euler(bt: BodyTensors, euler_axes: torch.Tensor) -> torch.Tensor:
+    euler_axes = torch.stack([uz, ux, uy], -2) * signs[..., None]  # (..., n, 3 euler, 3)
     # Joint slot k of segment i holds Euler axis slot_euler[i, k] (or nothing: zero row).
-    idx = bt.slot_euler.clamp(min=0)  # (18, 3)
-    picked = torch.gather(euler_axes, -2, idx[..., None].expand(euler_axes.shape[:-3] + (18, 3, 3)))
-    return picked * (bt.slot_euler >= 0)[..., None].to(picked.dtype)
+    idx = slot_euler.clamp(min=0)  # (n, 3)
+    picked = torch.gather(euler_axes, -2, idx[..., None].expand(euler_axes.shape))
+    return picked * (slot_euler >= 0)[..., None].to(picked.dtype)
 
 
 def segment_rotations(j: torch.Tensor) -> torch.Tensor:

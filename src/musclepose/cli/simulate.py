@@ -47,13 +47,15 @@ def simulate(
     if out.suffix.lower() not in (".h5", ".hdf5"):
         fail(f"{out}: --out must be an .h5 file")
     columns = (TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err_console, disable=not err_console.is_terminal) as bar:
+    # Redrawn on each clip rather than by rich's refresh thread, so that build_dataset may fork
+    # its workers (it does only while no other thread runs).
+    with Progress(*columns, console=err_console, disable=not err_console.is_terminal, auto_refresh=False) as bar:
         task = bar.add_task("clips", total=n)
         try:
             summary = build_dataset(
                 out, n, seed=seed, exercises=_names(exercise), faults=_names(faults), fault_rate=fault_rate,
                 duration_s=duration, workers=workers, clips_dir=clips_dir,
-                progress=lambda k: bar.update(task, completed=k),
+                progress=lambda k: bar.update(task, completed=k, refresh=True),
             )  # fmt: skip
         except (ValueError, KeyError) as err:
             fail(str(err.args[0]) if err.args else str(err))
