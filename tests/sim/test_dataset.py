@@ -65,6 +65,12 @@ def test_contact_forces_with_tau_equal_inverse_dynamics_with_every_wrench():
     assert torch.allclose(tau, ref, atol=1e-8, rtol=0)
     f, mom = root_residual(body, m.q, ref)
     assert torch.allclose(residual, torch.cat([f, mom], -1), atol=1e-8, rtol=0)
+    free = inverse_dynamics(body, m.q, qd, qdd)  # given by the caller: the same result
+    again = distribute_contact_forces(
+        body, m.q, qd, qdd, c["segments"], torch.tensor(c["points_local"]), torch.as_tensor(c["planted"]), ext,
+        return_tau=True, without_external=free,
+    )  # fmt: skip
+    assert torch.equal(again[3], tau) and torch.equal(again[2], residual)
 
 
 def test_clip_kinetics_with_a_load_matches_inverse_dynamics():

@@ -141,6 +141,21 @@ def test_derivatives_are_those_of_the_trajectory(body):
     assert (from_motion.gyro - exact.gyro)[inner].abs().max() < 1e-4 * exact.gyro.abs().max()
 
 
+def test_given_kinematics_give_the_same_signals(body):
+    """simulate_imu with the caller's forward kinematics and segment motion (as the data engine
+    passes them) equals it computing its own; segment_motion's torques equal inverse_dynamics."""
+    from musclepose.body import inverse_dynamics, segment_motion
+
+    q, qd, qdd = _sine_trajectory(body, np.linspace(0.0, 2.0, 60))
+    *motion, tau = segment_motion(body, q, qd, qdd, with_tau=True)
+    assert torch.equal(tau, inverse_dynamics(body, q, qd, qdd))
+    sites = ["watch_left", "phone_torso"]
+    own = simulate_imu(body, q, qd, qdd, sites)
+    given = simulate_imu(body, q, qd, qdd, sites, fk=forward_kinematics(body, q), motion=tuple(motion))
+    for a, b in ((own.acc, given.acc), (own.gyro, given.gyro), (own.mag, given.mag), (own.position, given.position)):
+        assert torch.allclose(a, b, atol=1e-12, rtol=0)
+
+
 def test_batched_float32_and_differentiable(body):
     t = np.linspace(0, 1, 6)
     q, qd, qdd = _sine_trajectory(body, t)

@@ -779,23 +779,26 @@ def rnea_soa(
 
 @torch.compiler.disable
 def segment_motion_soa(
-    body: Body, q: torch.Tensor, qd: torch.Tensor, qdd: torch.Tensor, gravity: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    body: Body, q: torch.Tensor, qd: torch.Tensor, qdd: torch.Tensor, gravity: torch.Tensor, with_tau: bool = False
+) -> tuple[torch.Tensor, ...]:
     """What the outward pass of :func:`rnea_soa` computes, per segment in its own frame (skeleton
     order): angular velocity ``w``, angular acceleration ``al`` and the acceleration of its origin
-    minus gravity ``a - g`` (the specific force there), each ``(..., 18, 3)``. The whole kernel
-    runs (its torques are discarded: the inward pass costs about as much again, and one kernel is
-    simpler to keep right than two). No gradient (the kernel's adjoint covers the torques only)."""
+    minus gravity ``a - g`` (the specific force there), each ``(..., 18, 3)``; with ``with_tau``,
+    fourth, the kernel's torques ``(..., 47)`` (``rnea_soa`` without external wrenches). The
+    whole kernel runs (the inward pass costs about as much again, and one kernel is simpler to
+    keep right than two). No gradient (the kernel's adjoint covers the torques only)."""
     batch = q.shape[:-1]
     n = int(np.prod(batch)) if len(batch) else 1
     k = _consts(body, q.dtype, q.device)
     xs = tuple(x.detach().reshape(n, 47).to(dtype=q.dtype, device=q.device) for x in (q, qd, qdd))
     motion = torch.empty(3, 3, _S, n, dtype=q.dtype, device=q.device)
+    tau = q.new_zeros(n, 47)
     if n:
-        _run_forward(k, xs, gravity.detach().to(dtype=q.dtype, device=q.device), keep=False, motion=motion)
+        tau = _run_forward(k, xs, gravity.detach().to(dtype=q.dtype, device=q.device), keep=False, motion=motion)[0]
     order = torch.as_tensor([_POS[i] for i in range(_S)], device=q.device)
     out = motion.index_select(2, order).permute(0, 3, 2, 1)  # (3, n, 18, 3)
-    return tuple(x.reshape(batch + (_S, 3)) for x in out)  # type: ignore[return-value]
+    parts = tuple(x.reshape(batch + (_S, 3)) for x in out)
+    return (*parts, tau.reshape(batch + (47,))) if with_tau else parts
 
 
 def _external_part(k: _Consts, q2: torch.Tensor, external, n: int) -> torch.Tensor:

@@ -453,6 +453,7 @@ def distribute_contact_forces(
     fk: FKResult | None = None,
     *,
     return_tau: bool = False,
+    without_external: torch.Tensor | None = None,
 ) -> (
     tuple[list[ExternalWrench], torch.Tensor, torch.Tensor]
     | tuple[list[ExternalWrench], torch.Tensor, torch.Tensor, torch.Tensor]
@@ -478,6 +479,8 @@ def distribute_contact_forces(
         Which points touch the ground in each frame.
     fk
         ``forward_kinematics(body, q)`` if the caller has it already.
+    without_external
+        ``inverse_dynamics(body, q, qd, qdd)`` if the caller has it already.
 
     Returns
     -------
@@ -495,7 +498,7 @@ def distribute_contact_forces(
     idx = [body.segment_index(s) for s in segments]
     loc = torch.as_tensor(points_local, dtype=q.dtype, device=q.device)
     pts = fk.origins[..., idx, :] + (fk.rotations[..., idx, :, :] @ loc[..., None])[..., 0]  # (..., n, 3)
-    tau = inverse_dynamics(body, q, qd, qdd)
+    tau = without_external if without_external is not None else inverse_dynamics(body, q, qd, qdd)
     if external:
         tau = inverse_dynamics(body, q, qd, qdd, external, without_external=tau)
     f_req, m_req = root_residual(body, q, tau)

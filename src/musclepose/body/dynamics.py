@@ -108,8 +108,14 @@ def inverse_dynamics(
 
 
 def segment_motion(
-    body: Body, q: torch.Tensor, qd: torch.Tensor, qdd: torch.Tensor, gravity: Sequence[float] = GRAVITY
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    body: Body,
+    q: torch.Tensor,
+    qd: torch.Tensor,
+    qdd: torch.Tensor,
+    gravity: Sequence[float] = GRAVITY,
+    *,
+    with_tau: bool = False,
+) -> tuple[torch.Tensor, ...]:
     """Each segment's velocity state in its own frame, ``(..., 18, 3)`` each: angular velocity
     ``w`` (rad/s), angular acceleration ``alpha`` (rad/s^2) and the specific force at its origin
     ``a - g`` (m/s^2, what an accelerometer there reads).
@@ -117,12 +123,14 @@ def segment_motion(
     The quantities of the inverse dynamics' outward recursion (exact, no differences of
     positions; the kernel runs whole, about the cost of one ``inverse_dynamics`` call); a point
     ``p`` fixed in the segment then reads ``a - g + alpha x p + w x (w x p)``. Not
-    differentiable (the inputs are detached).
+    differentiable (the inputs are detached). ``with_tau``: also return, fourth, the same
+    kernel's ``inverse_dynamics(body, q, qd, qdd, gravity=gravity)`` (no second pass).
     """
     for name, x in (("q", q), ("qd", qd), ("qdd", qdd)):
         _check_q(body, x, name)
     q, qd, qdd = torch.broadcast_tensors(q, qd.to(q.dtype), qdd.to(q.dtype))
-    return segment_motion_soa(body, q, qd, qdd, torch.as_tensor(gravity, dtype=q.dtype, device=q.device))
+    g = torch.as_tensor(gravity, dtype=q.dtype, device=q.device)
+    return segment_motion_soa(body, q, qd, qdd, g, with_tau=with_tau)
 
 
 def root_residual(body: Body, q: torch.Tensor, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -81,6 +81,11 @@ def joint_rotations(bt: BodyTensors, q: torch.Tensor) -> tuple[torch.Tensor, tor
     return euler_zxy_to_matrix(ang), _slot_axes(ang, bt.euler_signs, bt.slot_euler)
 
 
+def joint_matrices(bt: BodyTensors, q: torch.Tensor) -> torch.Tensor:
+    """``joint_rotations(bt, q)[0]`` alone (the axes cost as much again)."""
+    return euler_zxy_to_matrix(gather_euler(q) * bt.euler_signs)
+
+
 def root_axes(bt: BodyTensors, q: torch.Tensor) -> torch.Tensor:
     """The root joint's DoF axes ``(..., 3 slots, 3)`` in the world: ``joint_rotations(bt, q)[1][..., 0, :, :]``
     from the root's three angles alone."""
@@ -128,8 +133,7 @@ def forward_kinematics(body: Body, q: torch.Tensor) -> FKResult:
     """Segment rotations and origins, joint centres and landmarks for ``q`` (..., 47)."""
     _check_q(body, q)
     bt = body.tensors(q.dtype, q.device)
-    j, _ = joint_rotations(bt, q)
-    rot = segment_rotations(j)
+    rot = segment_rotations(joint_matrices(bt, q))
     origins = _origins(bt, q, rot)
     landmarks = _landmarks(bt, rot, origins)
     return FKResult(rotations=rot, origins=origins, landmarks=landmarks)
@@ -140,7 +144,7 @@ def segment_poses(body: Body, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
     kinematics without the ~100 landmarks (a fraction of the cost, e.g. under ``torch.func.jvp``)."""
     _check_q(body, q)
     bt = body.tensors(q.dtype, q.device)
-    rot = segment_rotations(joint_rotations(bt, q)[0])
+    rot = segment_rotations(joint_matrices(bt, q))
     return rot, _origins(bt, q, rot)
 
 

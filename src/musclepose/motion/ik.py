@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from ..body import Body, forward_kinematics
-from ..body.kinematics import joint_rotations, parent_rotations, segment_rotations
+from ..body.kinematics import joint_matrices, parent_rotations, segment_rotations
 from ..body.rotations import matrix_to_euler_zxy
 from .core import Motion
 
@@ -141,7 +141,7 @@ def marker_positions(
     bt = body.tensors(q.dtype, q.device)
     offsets = bt.offsets if offsets is None else offsets
     local = torch.as_tensor(markers.local, dtype=q.dtype) if local is None else local
-    j, _ = joint_rotations(bt, q)
+    j = joint_matrices(bt, q)
     rot = segment_rotations(j)
     d = (parent_rotations(rot) @ offsets[..., :, :, None])[..., 0]
     origins = q[..., None, 0:3] + torch.einsum("ij,...jk->...ik", bt.ancestors, d)

@@ -211,7 +211,7 @@ def synthesize_clip(
     gen = torch.Generator().manual_seed(int(rng.integers(2**31 - 1)))
     if every or "imu" in modalities:
         sites = perturb_sites(imu_sites(body, IMU_SITES), gen)
-        clean = simulate_imu(body, q, kin.qd, kin.qdd, sites, fps=motion.fps, fk=fk)
+        clean = simulate_imu(body, q, kin.qd, kin.qdd, sites, fps=motion.fps, fk=fk, motion=kin.segment_motion or None)
         noisy = corrupt_imu(clean, {"phone_torso": PHONE, "watch_left": WATCH}, generator=gen)
         arrays["imu_acc"] = noisy.acc.numpy().astype(np.float32)
         arrays["imu_gyro"] = noisy.gyro.numpy().astype(np.float32)
@@ -310,6 +310,7 @@ class ClipKinetics:
     residual_moment: np.ndarray
     supported: np.ndarray
     mass_kg: float
+    segment_motion: tuple[torch.Tensor, ...] = ()  # w, alpha, a - g per segment (musclepose.body.segment_motion)
 
 
 def clip_kinetics(motion: Motion, fk: Any = None) -> ClipKinetics:
@@ -321,7 +322,7 @@ def clip_kinetics(motion: Motion, fk: Any = None) -> ClipKinetics:
     wherever the contacts can supply it (reported: ``residual_*`` over the ``supported``
     frames, those with a planted contact). Then inverse dynamics and static optimisation.
     """
-    from ..body import mtg_parameters, static_optimization
+    from ..body import mtg_parameters, segment_motion, static_optimization
     from ..body.contact import distribute_contact_forces
     from ..motion.kinetics import centre_of_pressure
 
@@ -330,9 +331,11 @@ def clip_kinetics(motion: Motion, fk: Any = None) -> ClipKinetics:
     c = motion.metadata["contact"]
     planted = torch.as_tensor(np.asarray(c["planted"]))
     ext = _load_wrenches(motion, fk)
+    *motion_state, free = segment_motion(body, q, qd, qdd, with_tau=True)  # one kernel: moments and IMU kinematics
     wrenches, forces, residual, tau = distribute_contact_forces(
-        body, q, qd, qdd, list(c["segments"]), torch.tensor(c["points_local"]), planted, ext, fk=fk, return_tau=True
-    )
+        body, q, qd, qdd, list(c["segments"]), torch.tensor(c["points_local"]), planted, ext, fk=fk, return_tau=True,
+        without_external=free,
+    )  # fmt: skip
     so = static_optimization(mtg_parameters(body), q, qd, tau)
     grf, cop = {}, {}
     for foot in ("foot_r", "foot_l"):
@@ -342,7 +345,7 @@ def clip_kinetics(motion: Motion, fk: Any = None) -> ClipKinetics:
         grf[foot], cop[foot] = f, centre_of_pressure(f, m0, 0.0)
     res = residual.numpy()
     return ClipKinetics(tau.detach(), qd, qdd, grf, cop, forces.numpy(), so.activations.numpy(), res[:, :3],
-                        res[:, 3:], planted.numpy().any(1), body.mass_kg)  # fmt: skip
+                        res[:, 3:], planted.numpy().any(1), body.mass_kg, tuple(motion_state))  # fmt: skip
 
 
 def _jsonable(x: Any) -> Any:
