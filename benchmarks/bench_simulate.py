@@ -48,6 +48,10 @@ def _stages(seed: int = 0, n: int = 24) -> dict[str, float]:
     return {k: 1000.0 * times[k] * scale for k in STAGES}
 
 
+def _ms_table(what: str, rows: dict[str, float], digits: int) -> list[str]:
+    return [f"| {what} | ms |", "|---|---:|", *(f"| {k} | {v:.{digits}f} |" for k, v in rows.items())]
+
+
 def _best_ms(fn, reps: int = 5) -> float:
     fn()
     best = float("inf")
@@ -144,12 +148,7 @@ def main() -> None:
         "",
         "## Cost per ten-second clip, one process",
         "",
-        "| stage | ms |",
-        "|---|---:|",
-    ]
-    lines += [f"| {k} | {v:.0f} |" for k, v in stages.items()]
-    lines += [
-        f"| total | {sum(stages.values()):.0f} |",
+        *_ms_table("stage", {**stages, "total": sum(stages.values())}, 0),
         "",
         "Earlier runs of this script: 277 ms per clip (all stages, before the first speed-up), then 150 ms. "
         "Since then: occlusion is tested exactly only on the pairs whose bounding sphere the sight line "
@@ -165,11 +164,7 @@ def main() -> None:
         "wave features, the labels and the file. The physics kernels alone, for 1000 frames, measured in this "
         "run:",
         "",
-        "| kernel, one ten-second clip (1000 frames) | ms |",
-        "|---|---:|",
-    ]
-    lines += [f"| {k} | {v:.1f} |" for k, v in floors.items()]
-    lines += [
+        *_ms_table("kernel, one ten-second clip (1000 frames)", floors, 1),
         "",
         f"MuJoCo's own inverse dynamics, in C, takes {mj_ms / budget_ms:.0%} of that budget for one clip by "
         "itself, with no contacts, muscles or sensors. MusclePose's kernel is faster, but the numeric core of a "
