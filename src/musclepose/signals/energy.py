@@ -101,20 +101,22 @@ def segment_energy(motion: Motion, cutoff_hz: float | None = 6.0, fk: FKResult |
     body = motion.body
     if fk is None:
         fk = motion_fk(motion)
+    # Batched matrix products rather than np.einsum (several times faster for these shapes).
     rot = fk.rotations.numpy()  # (T, 18, 3, 3)
-    com = fk.origins.numpy() + np.einsum("tsij,sj->tsi", rot, body.coms)
+    com = fk.origins.numpy() + (rot @ body.coms[..., None])[..., 0]
     fps = motion.fps
     t = com.shape[0]
     com_f = lowpass(com.reshape(t, -1), fps, cutoff_hz).reshape(com.shape)
     v = derivative(com_f, fps)
     rot_f = lowpass(rot.reshape(t, -1), fps, cutoff_hz).reshape(rot.shape)
     rdot = derivative(rot_f, fps)
-    w_world = _vee(rdot @ np.swapaxes(rot_f, -1, -2))  # R' R^T = [w]x
-    w_local = np.einsum("tsji,tsj->tsi", rot_f, w_world)
+    rt = np.swapaxes(rot_f, -1, -2)
+    w_world = _vee(rdot @ rt)  # R' R^T = [w]x
+    w_local = (rt @ w_world[..., None])[..., 0]
     m = body.masses
-    ke_lin = 0.5 * np.einsum("s,tsi,tsi->t", m, v, v)
-    ke_rot = 0.5 * np.einsum("tsi,sij,tsj->t", w_local, body.inertias, w_local)
-    pe = GRAVITY_MS2 * np.einsum("s,ts->t", m, com_f[..., 1])
+    ke_lin = 0.5 * (v * v).sum(-1) @ m
+    ke_rot = 0.5 * (w_local * (body.inertias @ w_local[..., None])[..., 0]).sum((-1, -2))
+    pe = GRAVITY_MS2 * (com_f[..., 1] @ m)
     return MechanicalEnergy(ke_lin + ke_rot, pe, float(fps), "segments")
 
 
