@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -451,12 +452,12 @@ def build_dataset(
             results = map(_make, range(n))
             pool = None
         else:
-            # fork where there is one (Linux) and this process runs no other Python thread (a lock
+            # fork on Linux when this process runs no other Python thread (a lock
             # another thread holds would stay locked in the children): the workers inherit the
             # imported modules (torch and scipy take ~2 s to import in a spawned process); torch's
             # own thread pool is reset in a forked child, which then runs on one thread.
             single = threading.active_count() == 1
-            method = "fork" if single and "fork" in mp.get_all_start_methods() else "spawn"
+            method = "fork" if single and sys.platform.startswith("linux") else "spawn"  # fork is unsafe on macOS
             pool = mp.get_context(method).Pool(workers, initializer=_init_worker, initargs=(config,))
             results = pool.imap(_make, range(n), chunksize=1)
         bodies: dict = {}
