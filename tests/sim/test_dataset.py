@@ -124,6 +124,22 @@ def test_dataset_is_deterministic_and_labelled(dataset, tmp_path):
     assert c.language and c.n_frames == a[0]["q"].shape[0]
 
 
+def test_spawned_workers_make_the_same_clips(dataset, tmp_path, monkeypatch):
+    """With another thread running (e.g. a progress bar's), the workers are spawned, not forked."""
+    import musclepose.sim.dataset as ds
+
+    out, _, _ = dataset
+    monkeypatch.setattr(ds.threading, "active_count", lambda: 2)
+    methods, get_context = [], ds.mp.get_context
+    monkeypatch.setattr(ds.mp, "get_context", lambda m: methods.append(m) or get_context(m))
+    again = tmp_path / "spawned.h5"
+    build_dataset(again, 2, seed=3, exercises=["squat", "push_up"], fault_rate=1.0, duration_s=4.0, workers=2)
+    assert methods == ["spawn"]
+    a, b = list(ClipStream(out, split=None, shuffle_seed=None)), list(ClipStream(again, split=None, shuffle_seed=None))
+    for x, y in zip(a[:2], b, strict=True):
+        assert torch.equal(x["q"], y["q"]) and torch.equal(x["keypoints"].nan_to_num(), y["keypoints"].nan_to_num())
+
+
 def test_splits_are_by_subject(dataset):
     out, _, _ = dataset
     seen: dict[str, str] = {}
