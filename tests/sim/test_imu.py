@@ -147,11 +147,11 @@ def test_given_kinematics_give_the_same_signals(body):
     from musclepose.body import inverse_dynamics, segment_motion
 
     q, qd, qdd = _sine_trajectory(body, np.linspace(0.0, 2.0, 60))
-    *motion, tau = segment_motion(body, q, qd, qdd, with_tau=True)
+    *state, tau = segment_motion(body, q, qd, qdd, with_tau=True)
     assert torch.equal(tau, inverse_dynamics(body, q, qd, qdd))
     sites = ["watch_left", "phone_torso"]
     own = simulate_imu(body, q, qd, qdd, sites)
-    given = simulate_imu(body, q, qd, qdd, sites, fk=forward_kinematics(body, q), motion=tuple(motion))
+    given = simulate_imu(body, q, qd, qdd, sites, fk=forward_kinematics(body, q), segment_state=tuple(state))
     for a, b in ((own.acc, given.acc), (own.gyro, given.gyro), (own.mag, given.mag), (own.position, given.position)):
         assert torch.allclose(a, b, atol=1e-12, rtol=0)
 

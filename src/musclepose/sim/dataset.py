@@ -212,7 +212,7 @@ def synthesize_clip(
     gen = torch.Generator().manual_seed(int(rng.integers(2**31 - 1)))
     if every or "imu" in modalities:
         sites = perturb_sites(imu_sites(body, IMU_SITES), gen)
-        clean = simulate_imu(body, q, kin.qd, kin.qdd, sites, fps=motion.fps, fk=fk, motion=kin.segment_motion or None)
+        clean = simulate_imu(body, q, kin.qd, kin.qdd, sites, fps=motion.fps, fk=fk, segment_state=kin.segment_state)
         noisy = corrupt_imu(clean, {"phone_torso": PHONE, "watch_left": WATCH}, generator=gen)
         arrays["imu_acc"] = noisy.acc.numpy().astype(np.float32)
         arrays["imu_gyro"] = noisy.gyro.numpy().astype(np.float32)
@@ -311,7 +311,7 @@ class ClipKinetics:
     residual_moment: np.ndarray
     supported: np.ndarray
     mass_kg: float
-    segment_motion: tuple[torch.Tensor, ...] = ()  # w, alpha, a - g per segment (musclepose.body.segment_motion)
+    segment_state: tuple[torch.Tensor, ...] | None = None  # w, alpha, a - g per segment (body.segment_motion)
 
 
 def clip_kinetics(motion: Motion, fk: Any = None) -> ClipKinetics:
@@ -332,7 +332,7 @@ def clip_kinetics(motion: Motion, fk: Any = None) -> ClipKinetics:
     c = motion.metadata["contact"]
     planted = torch.as_tensor(np.asarray(c["planted"]))
     ext = _load_wrenches(motion, fk)
-    *motion_state, free = segment_motion(body, q, qd, qdd, with_tau=True)  # one kernel: moments and IMU kinematics
+    *state, free = segment_motion(body, q, qd, qdd, with_tau=True)  # one kernel: moments and IMU kinematics
     wrenches, forces, residual, tau = distribute_contact_forces(
         body, q, qd, qdd, list(c["segments"]), torch.tensor(c["points_local"]), planted, ext, fk=fk, return_tau=True,
         without_external=free,
@@ -346,7 +346,7 @@ def clip_kinetics(motion: Motion, fk: Any = None) -> ClipKinetics:
         grf[foot], cop[foot] = f, centre_of_pressure(f, m0, 0.0)
     res = residual.numpy()
     return ClipKinetics(tau.detach(), qd, qdd, grf, cop, forces.numpy(), so.activations.numpy(), res[:, :3],
-                        res[:, 3:], planted.numpy().any(1), body.mass_kg, tuple(motion_state))  # fmt: skip
+                        res[:, 3:], planted.numpy().any(1), body.mass_kg, tuple(state))  # fmt: skip
 
 
 def _jsonable(x: Any) -> Any:

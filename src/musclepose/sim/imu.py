@@ -377,7 +377,7 @@ def simulate_imu(
     magnetic_field: Sequence[float] | None = EARTH_FIELD_UT,
     fps: float | None = None,
     fk: Any = None,
-    motion: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+    segment_state: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
 ) -> IMUSignals:
     """Exact, noise-free IMU signals at ``sites`` for states ``(q, qd, qdd)`` of shape ``(..., 47)``.
 
@@ -396,7 +396,7 @@ def simulate_imu(
         Earth field in the world (microtesla); None for no magnetometer.
     fps
         Sampling rate to record on the result (used by :func:`corrupt_imu`).
-    fk, motion
+    fk, segment_state
         ``forward_kinematics(body, q)`` and ``musclepose.body.segment_motion(body, q, qd, qdd,
         gravity)`` if the caller has them already (used when no gradient is needed).
 
@@ -423,9 +423,8 @@ def simulate_imu(
     if not (torch.is_grad_enabled() and any(x.requires_grad for x in (q, qd, qdd))):
         # No gradient needed: the segments' w, alpha and a - g from the inverse dynamics' outward
         # recursion in their own frames (exact as the jvp below and ~10x cheaper), the poses from FK.
-        w_all, al_all, f_all = (
-            (x.to(q.dtype) for x in motion) if motion is not None else (segment_motion(body, q, qd, qdd, gravity))
-        )
+        state = segment_state if segment_state is not None else segment_motion(body, q, qd, qdd, gravity)
+        w_all, al_all, f_all = (x.to(q.dtype) for x in state)
         w_seg, al, f0 = w_all[..., seg, :], al_all[..., seg, :], f_all[..., seg, :]
         rot, org = (fk.rotations, fk.origins) if fk is not None else segment_poses(body, q)
         r, o = rot[..., seg, :, :].to(q.dtype), org[..., seg, :].to(q.dtype)
