@@ -32,8 +32,8 @@ import torch
 from musclepose.body import Body
 from musclepose.io.atomic import atomic_write
 from musclepose.motion.kinetics import compute_kinetics
+from musclepose.pipelines.coach import CoachModel
 from musclepose.sim import generate
-from musclepose.training.coach_model import CoachModel
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,9 +72,9 @@ def main() -> None:
     assert motion.fps == 100.0
     model = CoachModel.load()
     from musclepose.io.clip import CLIP_CHANNELS
+    from musclepose.pipelines.coach_inputs import ENCODER_FPS, encoder_inputs, keypoints_from_motion
+    from musclepose.pipelines.coach_physics import bridge_inputs
     from musclepose.signals.waves import run_analysis
-    from musclepose.training.coach import bridge_inputs
-    from musclepose.training.coach_data import ENCODER_FPS, encoder_inputs, keypoints_from_motion
 
     run = run_analysis(motion, exercise="squat")
     channels = np.stack([run.channels[c] for c in CLIP_CHANNELS], 1)

@@ -22,8 +22,9 @@ import numpy as np
 
 from musclepose.io.atomic import atomic_write
 from musclepose.io.opensim import read_table, read_trc
-from musclepose.io.osim_model import osim_foot_rotation_zxy, osim_marker_set
-from musclepose.motion.ik import scale_to_static, solve_ik
+from musclepose.io.opensim.model import osim_foot_rotation_zxy, osim_marker_set
+from musclepose.motion.ik import solve_ik
+from musclepose.motion.scaling import scale_to_static
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -26,7 +26,7 @@ from musclepose.body import Body, estimate_grf, inverse_dynamics, mtg_parameters
 from musclepose.io.atomic import atomic_write
 from musclepose.io.loads import ForceRecord
 from musclepose.motion.kinetics import compute_kinetics
-from musclepose.sim import squat_motion
+from musclepose.sim import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,7 +69,7 @@ def main() -> None:
     args = ap.parse_args()
     body = Body.standard(1.75, 70.0, "male")
     reps = max(1, int(np.ceil(args.frames / 350)))
-    motion = squat_motion(body, reps=reps, fps=100.0)[: args.frames]
+    motion = generate("squat", body, {"reps": reps, "fps": 100.0})[: args.frames]
     n = motion.n_frames
     qd, qdd = motion.velocities()
     q = motion.q

@@ -28,7 +28,7 @@ import torch
 
 from musclepose.body import Body
 from musclepose.io.atomic import atomic_write
-from musclepose.sim import SIM_EXERCISES, foot_skating, generate
+from musclepose.sim import GENERATORS, foot_skating, generate
 from musclepose.sim.dataset import STAGES, _subjects, build_dataset, clip_kinetics, clip_params_for, synthesize_clip
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +68,7 @@ def _floors(batch: int = 16) -> dict[str, float]:
     import mujoco
 
     from musclepose.body import forward_kinematics, inverse_dynamics, root_residual, segment_motion
-    from musclepose.sim.camera import _self_occlusion
+    from musclepose.sim.sensors.camera import _self_occlusion
 
     body = Body.standard(1.75, 70.0, "male")
     m = generate("squat", body)
@@ -122,7 +122,7 @@ def main() -> None:
         summary = build_dataset(Path(tmp) / "bench.h5", args.n, seed=1, duration_s=10.0)
     body = Body.standard(1.75, 70.0, "male")
     rows = []
-    for name in sorted(SIM_EXERCISES):
+    for name in sorted(GENERATORS):
         m = generate(name, body)
         kin = clip_kinetics(m)
         sup = kin.supported

@@ -124,7 +124,7 @@ def main() -> None:
         "moves the knee ~3 cm relative to the ground reaction; OpenSim's own planar solution leaves 2–4 cm "
         "mediolateral marker errors that a 3-D model does not, so which knee angle is closer to the truth is "
         "open, but the moments then differ by more than the target.",
-        "- *OpenSim IK*: OpenSim's `subject01_walk_IK.mot` mapped onto our body (`musclepose.motion.opensim_coords`).",
+        "- *OpenSim IK*: OpenSim's `subject01_walk_IK.mot` mapped onto our body (`musclepose.io.opensim.coords`).",
         "",
         "Seconds per stage: "
         + ", ".join(f"{k} {v:.2f}" for k, v in osim.seconds.items())

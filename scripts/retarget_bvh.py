@@ -7,7 +7,7 @@ Usage::
 Retargeting is :func:`musclepose.io.load_motion` (joint names -> our joint centres, units
 from the leg length, up axis from where the feet are, scaling and inverse kinematics; see
 :mod:`musclepose.motion.retarget`). Steps are heel strikes found by the foot-velocity
-threshold method (:func:`musclepose.motion.retarget.heel_strikes`): a heel strike is the
+threshold method (:func:`musclepose.motion.gait_events.heel_strikes`): a heel strike is the
 first frame at which a heel's horizontal speed falls below 0.5 m/s after a swing of at
 least 0.15 s that carried the heel at least 0.15 m. Every heel strike of either foot is
 one step (so a side step or a step into a stance counts; shuffling does not).
@@ -32,7 +32,7 @@ import torch  # noqa: E402
 
 from musclepose.body import forward_kinematics  # noqa: E402
 from musclepose.io.load import load_motion  # noqa: E402
-from musclepose.motion.retarget import heel_strikes  # noqa: E402
+from musclepose.motion.gait_events import heel_strikes  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -67,7 +67,7 @@ def test_analyze_clip_json(squat_clip):
 
 def test_convert_mot_round_trip(refdata, tmp_path):
     from musclepose.io.opensim import read_table
-    from musclepose.motion.opensim_coords import motion_from_opensim, opensim_from_motion
+    from musclepose.io.opensim.coords import motion_from_opensim, opensim_from_motion
 
     src = refdata(SQUATS + ".mot")
     out = tmp_path / "squats1_out.mot"

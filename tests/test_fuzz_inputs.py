@@ -107,7 +107,7 @@ def _keypoints_sample(refdata) -> str:
 def _clip_sample(refdata) -> str:
     from musclepose.io.clip import Clip
     from musclepose.io.opensim import read_table
-    from musclepose.motion.opensim_coords import motion_from_opensim
+    from musclepose.io.opensim.coords import motion_from_opensim
     from musclepose.signals import compute_channels
 
     tmp = refdata("mocap/addbiomechanics_expert1/squats1.mot")

@@ -13,14 +13,10 @@ import pytest
 import torch
 
 from musclepose.body import Body
-from musclepose.body.contact import (
-    FOOT_BREADTH_FRACTION,
-    centre_of_mass,
-    estimate_grf,
-    foot_contact,
-    sole_points,
-)
-from musclepose.sim import squat_motion
+from musclepose.body.contact import foot_contact, sole_points
+from musclepose.body.grf import FOOT_BREADTH_FRACTION, estimate_grf
+from musclepose.body.kinematics import centre_of_mass
+from musclepose.sim import generate
 
 G = 9.81
 GAIT = "kinetics/opensim_gait10dof18musc/"
@@ -63,7 +59,8 @@ def test_quiet_standing_carries_body_weight_with_no_residual(body, dtype):
 
 
 def test_squat_with_planted_feet_leaves_no_residual_and_matches_com_acceleration(body):
-    m = squat_motion(body, reps=2, depth_deg=110.0)
+    # A squat slow enough (1.5 s each way) that the CoP stays under the feet.
+    m = generate("squat", body, {"reps": 2, "depth_deg": 110.0, "eccentric_s": 1.5, "concentric_s": 1.5, "fps": 200.0})
     qd, qdd = m.velocities()
     est = estimate_grf(body, m.q, qd, qdd)
     assert est.contact.weight.min().item() == pytest.approx(1.0)
@@ -76,7 +73,9 @@ def test_squat_with_planted_feet_leaves_no_residual_and_matches_com_acceleration
     a = np.gradient(np.gradient(com[:, 1], 1 / m.fps), 1 / m.fps)
     total = est.force[..., 1].sum(-1).numpy()
     inner = slice(2, -2)  # np.gradient is first order at the ends
-    np.testing.assert_allclose(total[inner], body.mass_kg * (G + a[inner]), atol=0.5)
+    # atol 1 N (0.15 % of body weight): the hold at the bottom starts and ends with a step in
+    # jerk, where the finite-difference CoM acceleration is off by up to 0.7 N at 200 Hz.
+    np.testing.assert_allclose(total[inner], body.mass_kg * (G + a[inner]), atol=1.0)
     assert total.max() - total.min() > 0.1 * body.mass_kg * G  # the squat loads and unloads
     # Each CoP inside its foot, each force inside the friction cone.
     assert (est.force[..., [0, 2]].norm(dim=-1) <= 0.8 * est.force[..., 1] + 1e-9).all()
@@ -153,7 +152,7 @@ def test_contact_weight_is_smooth_in_height_and_speed(body):
 
 
 def test_gradients_flow_through_the_estimate(body):
-    m = squat_motion(body, reps=1, fps=20.0)
+    m = generate("squat", body, {"reps": 1, "fps": 20.0})
     qd, qdd = m.velocities()
     x = [t[::6].clone().requires_grad_(True) for t in (m.q, qd, qdd)]
     est = estimate_grf(body, *x, floor_velocity="estimate")
@@ -170,8 +169,8 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
 @pytest.fixture(scope="module")
 def gait(refdata):
     from musclepose.io.opensim import read_osim_bodies, read_table
-    from musclepose.io.osim_model import osim_marker_set
-    from musclepose.motion.opensim_coords import motion_from_opensim
+    from musclepose.io.opensim.coords import motion_from_opensim
+    from musclepose.io.opensim.model import osim_marker_set
 
     osim = refdata(GAIT + "subject01.osim")
     mass = sum(b.mass for b in read_osim_bodies(osim).values())  # 72.6 kg

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from musclepose.body import Body, inverse_dynamics
-from musclepose.body.contact import estimate_grf
+from musclepose.body.grf import estimate_grf
 from musclepose.body.muscles import (
     N_GENERATORS,
     activation_dynamics,
@@ -22,7 +22,7 @@ from musclepose.body.muscles import (
     static_optimization,
 )
 from musclepose.motion.differentiate import derivatives
-from musclepose.sim import squat_motion
+from musclepose.sim import generate
 
 G = 9.81
 # Table 3, (sex, DoF, direction) -> (C1, C2, C3, C4, C5, C6); direction +1 = flexion /
@@ -258,7 +258,7 @@ def test_float32_matches_float64(bodies):
 @pytest.fixture(scope="module", params=["male", "female"])
 def squat(request):
     body = Body.standard(1.75, 70.0 if request.param == "male" else 60.0, request.param)
-    motion = squat_motion(body, reps=1, depth_deg=100.0)
+    motion = generate("squat", body, {"reps": 1, "depth_deg": 100.0, "eccentric_s": 1.5, "concentric_s": 1.5})
     qd, qdd = derivatives(motion.q, motion.fps)
     est = estimate_grf(body, motion.q, qd, qdd)
     assert est.residual_force.abs().max() < 1e-6  # feet planted: the ground reactions balance the body

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from musclepose.io import FormatError
-from musclepose.io.load import load_clip, load_motion
+from musclepose.io.load import load_motion
+from musclepose.pipelines.clips import load_clip
 
 
 def _deg(motion, dof):
@@ -54,7 +55,7 @@ def cmu_walk(refdata):
 
 
 def test_bvh_retargets_cmu_walk(cmu_walk):
-    from musclepose.motion.retarget import heel_strikes
+    from musclepose.motion.gait_events import heel_strikes
 
     m = cmu_walk
     assert m.metadata["unit_rule"] == "cmu" and m.metadata["up_axis_in_file"] == "+y"

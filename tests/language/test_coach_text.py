@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from musclepose.body import DOF_NAMES
+from musclepose.catalogue import FAULT_NAMES, FAULTS
 from musclepose.language import build_prompt
 from musclepose.language.coach import (
-    FAULT_NAMES,
     coach_summary,
     faults_mentioned,
     misstated_facts,
@@ -17,7 +17,6 @@ from musclepose.language.coach import (
     ungrounded_numbers,
 )
 from musclepose.language.prompts import DetectedFault
-from musclepose.signals.coaching import FAULT_KNOWLEDGE
 
 ANALYSIS = {
     "n_reps": 3,
@@ -59,7 +58,7 @@ def test_every_number_of_the_target_is_in_the_prompt(seed):
 
 
 def test_faults_mentioned_finds_each_fault_and_nothing_in_a_clean_text():
-    for name, (label, _, _) in FAULT_KNOWLEDGE.items():
+    for name, label in ((n, f.label) for n, f in FAULTS.items()):
         assert faults_mentioned(f"I see {label} on the left.") == {name}
         assert faults_mentioned(f"Watch the {name.replace('_', ' ')}.") == {name}
     clean = target_text(coach_summary("squat", ANALYSIS, PEAKS, []), {}, 0)

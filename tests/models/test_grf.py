@@ -18,7 +18,7 @@ from musclepose.body import Body, forward_kinematics, inverse_dynamics
 from musclepose.body.contact import foot_contact
 from musclepose.models import GRFConfig, GRFInputs, GRFModel, fit_grf_coefficients, grf_inputs
 from musclepose.models.grf import ETA_FY_SEED, FEATURE_NAMES
-from musclepose.sim import squat_motion
+from musclepose.sim import generate
 
 G = 9.81
 GAIT = "kinetics/opensim_gait10dof18musc/"
@@ -58,7 +58,7 @@ def test_shapes_and_wrenches_for_inverse_dynamics():
 
 def test_features_equal_finite_differences_of_kinematics():
     body = Body.standard()
-    m = squat_motion(body, reps=1, fps=200.0)
+    m = generate("squat", body, {"reps": 1, "fps": 200.0})
     # Lift the right heel as well so the ankle height moves: add plantarflexion and root lift.
     q = m.q.clone()
     t = torch.linspace(0, 1, m.n_frames, dtype=torch.float64)
@@ -175,8 +175,8 @@ def _pearson(a, b) -> float:
 @pytest.fixture(scope="module")
 def gait(refdata):
     from musclepose.io.opensim import read_osim_bodies, read_table
-    from musclepose.io.osim_model import osim_marker_set
-    from musclepose.motion.opensim_coords import motion_from_opensim
+    from musclepose.io.opensim.coords import motion_from_opensim
+    from musclepose.io.opensim.model import osim_marker_set
 
     osim = refdata(GAIT + "subject01.osim")
     mass = sum(b.mass for b in read_osim_bodies(osim).values())

@@ -5,7 +5,9 @@ import pytest
 import torch
 
 from musclepose.body import Body, forward_kinematics
-from musclepose.motion.ik import MarkerSet, scale_to_static, solve_ik
+from musclepose.motion.ik import solve_ik
+from musclepose.motion.marker_set import MarkerSet
+from musclepose.motion.scaling import scale_to_static
 
 
 def _landmark_markers(body, names):
@@ -51,7 +53,7 @@ def test_missing_markers_and_errors():
 @pytest.fixture(scope="module")
 def squats(refdata):
     from musclepose.io.opensim import read_table, read_trc
-    from musclepose.io.osim_model import osim_marker_set
+    from musclepose.io.opensim.model import osim_marker_set
 
     folder = refdata("mocap/addbiomechanics_expert1")
     osim = folder / "generic.osim"
@@ -69,7 +71,7 @@ def _rmse(a, b):
 
 @pytest.mark.parametrize("side", ["r", "l"])
 def test_squats_hip_knee_ankle_match_opensim_within_5_degrees(squats, side):
-    from musclepose.io.osim_model import osim_foot_rotation_zxy
+    from musclepose.io.opensim.model import osim_foot_rotation_zxy
 
     res, mot, osim, _ = squats
     q = np.degrees(res.motion.q.numpy())

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from musclepose.body import ExternalWrench, inverse_dynamics
-from musclepose.body.contact import centre_of_mass
+from musclepose.body.kinematics import centre_of_mass
 from musclepose.io.errors import FormatError
 from musclepose.io.loads import ForceRecord, c3d_loads, opensim_loads
 from musclepose.motion import Motion

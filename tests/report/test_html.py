@@ -15,10 +15,12 @@ import pytest
 import torch
 
 from musclepose.body import Body
+from musclepose.language.prompts import DetectedFault
 from musclepose.motion.kinetics import compute_kinetics
+from musclepose.pipelines.results import ClipResult
 from musclepose.report import write_coach_report
 from musclepose.signals import analyze_motion
-from musclepose.sim import squat_motion
+from musclepose.sim import generate
 
 IMG = '<img src="data:image/png;base64,'
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -31,17 +33,16 @@ def squat():
     n = torch.get_num_threads()
     torch.set_num_threads(1)
     body = Body.standard(1.75, 70.0, "male")
-    motion = squat_motion(body, reps=2, depth_deg=100.0, fps=50.0)
+    motion = generate("squat", body, {"reps": 2, "depth_deg": 100.0, "fps": 50.0})
     kin = compute_kinetics(motion, cutoff_hz=None)
     analysis = analyze_motion(motion, exercise="squat", kinetics=kin)
     yield motion, kin, analysis
     torch.set_num_threads(n)
 
 
-def _common(analysis):
+def _common():
     return {
         "title": "squat: <test> & clip.json",
-        "analysis": analysis,
         "coaching": COACHING,
         "summary_lines": ["Exercise: squat", "Reps: 2", "Depth < 90 deg & rising"],
     }
@@ -54,16 +55,15 @@ def _images(text: str) -> list[bytes]:
 def test_full_report_is_escaped_self_contained_and_has_one_image_per_figure(squat, tmp_path):
     motion, kin, analysis = squat
     faults = [
-        {"name": "knee_valgus", "probability": 0.83, "measured": 7.5, "unit": "deg"},
-        {"name": "shallow <depth>", "probability": 0.1, "measured": None, "unit": ""},
+        DetectedFault("knee_valgus", 0.83, 0.6, "l", 7.5, "deg", "hip adduction at the bottom"),
+        DetectedFault("shallow <depth>", 0.1, 0.2),
     ]
+    clip = ClipResult(analysis, motion=motion, kinetics=kin, faults=faults)
     out = write_coach_report(
         tmp_path / "report.html",
-        **_common(analysis),
-        faults=faults,
+        clip,
+        **_common(),
         reference_coaching="Rule coach: <i>sit back</i>",
-        motion=motion,
-        kinetics=kin,
         extra={"model": "SmolLM2 <135M>", "latency": "1.2 s"},
     )
     assert out == tmp_path / "report.html" and out.is_file()
@@ -74,7 +74,8 @@ def test_full_report_is_escaped_self_contained_and_has_one_image_per_figure(squa
     assert "squat: &lt;test&gt; &amp; clip.json" in text
     assert "Rule coach: &lt;i&gt;sit back&lt;/i&gt;" in text
     assert "Depth &lt; 90 deg &amp; rising" in text
-    assert "shallow &lt;depth&gt;" in text and "knee valgus" in text and "83%" in text
+    assert "shallow &lt;depth&gt;, severity 0.20" in text and "83%" in text
+    assert "knee valgus (left), severity 0.60 (hip adduction at the bottom)" in text
     assert "SmolLM2 &lt;135M&gt;" in text
     assert f">{analysis.grade}</div>" in text
 
@@ -95,12 +96,13 @@ def test_full_report_is_escaped_self_contained_and_has_one_image_per_figure(squa
 
 def test_sections_follow_what_is_supplied(squat, tmp_path):
     motion, _, analysis = squat
-    bare = write_coach_report(tmp_path / "bare.html", **_common(analysis)).read_text(encoding="utf-8")
+    bare = write_coach_report(tmp_path / "bare.html", ClipResult(analysis), **_common()).read_text(encoding="utf-8")
     assert bare.count(IMG) == 1  # the channels the analysis kept; angles and kinetics need more
     assert "Detected faults" not in bare and "Rule-based coach" not in bare and "<h2>Run</h2>" not in bare
     assert COACHING_ESCAPED in bare
 
-    none_found = write_coach_report(tmp_path / "none.html", **_common(analysis), faults=[], motion=motion)
+    clip = ClipResult(analysis, motion=motion, faults=[])
+    none_found = write_coach_report(tmp_path / "none.html", clip, **_common())
     text = none_found.read_text(encoding="utf-8")
     assert "No faults detected." in text
     assert text.count(IMG) == 2
@@ -111,7 +113,7 @@ def test_missing_folder_raises_clearly_and_writes_nothing(squat, tmp_path):
     _, _, analysis = squat
     target = tmp_path / "does_not_exist" / "report.html"
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        write_coach_report(target, **_common(analysis))
+        write_coach_report(target, ClipResult(analysis), **_common())
     assert os.listdir(tmp_path) == []
 
 
@@ -125,7 +127,7 @@ def test_failed_write_leaves_the_old_report_and_no_temporary_file(squat, tmp_pat
 
     monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
-        write_coach_report(target, **_common(analysis))
+        write_coach_report(target, ClipResult(analysis), **_common())
     monkeypatch.undo()
     assert os.listdir(tmp_path) == ["report.html"]
     assert target.read_text(encoding="utf-8") == "old report"
@@ -134,5 +136,7 @@ def test_failed_write_leaves_the_old_report_and_no_temporary_file(squat, tmp_pat
 def test_motion_that_is_not_the_analysed_one_is_refused(squat, tmp_path):
     motion, _, analysis = squat
     with pytest.raises(ValueError, match="analysis"):
-        write_coach_report(tmp_path / "r.html", **_common(analysis), motion=motion[: motion.n_frames // 2])
+        write_coach_report(
+            tmp_path / "r.html", ClipResult(analysis, motion=motion[: motion.n_frames // 2]), **_common()
+        )
     assert os.listdir(tmp_path) == []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from musclepose.signals.coaching import FAULT_KNOWLEDGE, CoachFacts, FaultFact, coach_text, numbers_in
+from musclepose.catalogue import FAULTS
+from musclepose.signals.coaching import CoachFacts, FaultFact, coach_text, numbers_in
 
 
 def _facts(faults=()):
@@ -21,12 +22,12 @@ def _facts(faults=()):
     )
 
 
-@pytest.mark.parametrize("fault", sorted(FAULT_KNOWLEDGE))
+@pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_each_fault_is_named_with_its_cue_and_no_foreign_number(fault):
     facts = _facts([FaultFact(fault, 0.8, 12.345, "deg", "peak angle", "l")])
     for seed in range(5):
         text = coach_text(facts, seed)
-        label, consequence, cues = FAULT_KNOWLEDGE[fault]
+        label, consequence, cues = FAULTS[fault].label, FAULTS[fault].consequence, FAULTS[fault].cues
         assert label in text and consequence in text
         assert any(c.lower() in text.lower() for c in cues)
         assert numbers_in(text) <= facts.numbers(), numbers_in(text) - facts.numbers()
@@ -35,9 +36,9 @@ def test_each_fault_is_named_with_its_cue_and_no_foreign_number(fault):
 
 def test_faults_in_order_of_severity_and_praise_without_faults():
     text = coach_text(_facts([FaultFact("shallow_depth", 0.2), FaultFact("knee_valgus", 0.9)]), 0)
-    assert text.index(FAULT_KNOWLEDGE["knee_valgus"][0]) < text.index(FAULT_KNOWLEDGE["shallow_depth"][0])
+    assert text.index(FAULTS["knee_valgus"].label) < text.index(FAULTS["shallow_depth"].label)
     clean = coach_text(_facts(), 0)
-    assert not any(label in clean for label, _, _ in FAULT_KNOWLEDGE.values())
+    assert not any(f.label in clean for f in FAULTS.values())
     assert numbers_in(clean) <= _facts().numbers()
 
 

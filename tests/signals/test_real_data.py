@@ -20,7 +20,7 @@ from scipy.signal import find_peaks
 
 from musclepose.body import Body
 from musclepose.io.opensim import read_table
-from musclepose.motion.opensim_coords import motion_from_opensim
+from musclepose.io.opensim.coords import motion_from_opensim
 from musclepose.signals import analyze_motion
 from musclepose.signals.energy import GRAVITY_MS2
 from musclepose.signals.reps import RepSegmenter

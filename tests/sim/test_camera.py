@@ -17,15 +17,15 @@ from musclepose.body.skeleton import PARENTS
 from musclepose.io import load_motion
 from musclepose.io.keypoints import read_keypoints, write_keypoints
 from musclepose.io.opensim import read_trc, write_trc
-from musclepose.sim import squat_motion
-from musclepose.sim.camera import (
+from musclepose.sim import generate
+from musclepose.sim.sensors.camera import (
     PinholeCamera,
     _self_occlusion,
     _sight_distances,
     body_capsules,
     simulate_keypoints,
-    simulate_markers,
 )
+from musclepose.sim.sensors.markers import simulate_markers
 
 
 def test_projection_matches_mujoco_camprojection(body):
@@ -125,7 +125,7 @@ def test_paired_sight_distances_equal_the_all_pairs_ones():
 def test_pruned_self_occlusion_equals_the_exhaustive_test(body):
     """The bounding-sphere filter drops no pair that hides a landmark: the result equals the
     exact test on every landmark-capsule pair, for a squat seen from the side (many occlusions)."""
-    m = squat_motion(body, reps=1, fps=50.0)
+    m = generate("squat", body, {"reps": 1, "fps": 50.0})
     fk = forward_kinematics(body, m.q)
     idx = body.landmark_indices("coco17")
     centre = torch.tensor([0.3, 1.0, 3.0], dtype=torch.float64)
@@ -176,7 +176,9 @@ def test_jitter_and_motion_blur(body):
 
 
 def test_keypoint_files_round_trip_and_load_motion(body, tmp_path):
-    motion = squat_motion(body, reps=1, rep_s=1.6, rest_s=0.2, fps=10)
+    motion = generate(
+        "squat", body, {"reps": 1, "eccentric_s": 0.8, "concentric_s": 0.8, "lead_s": 0.2, "tail_s": 0.2, "fps": 10.0}
+    )
     kp = simulate_keypoints(body, motion.q, PinholeCamera.look_at(), layout="mediapipe33", fps=10, generator=0)
     for kind, dims in (("pixels", 2), ("normalized", 2), ("camera", 3)):
         data = kp.to_keypoint_data(kind)

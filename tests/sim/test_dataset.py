@@ -9,11 +9,12 @@ import pytest
 import torch
 
 from musclepose.body import Body, inverse_dynamics
-from musclepose.body.contact import distribute_contact_forces
+from musclepose.body.contact_forces import distribute_contact_forces
+from musclepose.catalogue import FAULTS
 from musclepose.io.clip import read_clip
 from musclepose.io.clip_stream import ClipStream, shard_indices
-from musclepose.signals.coaching import FAULT_KNOWLEDGE, numbers_in
-from musclepose.sim import SIM_EXERCISES, generate
+from musclepose.signals.coaching import numbers_in
+from musclepose.sim import GENERATORS, generate
 from musclepose.sim.dataset import build_dataset, clip_kinetics
 
 
@@ -109,7 +110,7 @@ def test_dataset_is_deterministic_and_labelled(dataset, tmp_path):
         lab = item["labels"]
         assert lab["exercise"] in ("squat", "push_up") and lab["faults"]
         for name, f in lab["faults"].items():
-            assert name in FAULT_KNOWLEDGE and 0.2 <= f["severity"] <= 1.0
+            assert name in FAULTS and 0.2 <= f["severity"] <= 1.0
         t = item["q"].shape[0]
         assert item["tau"].shape == (t, 47) and item["activations"].shape == (t, 82)
         assert item["imu_acc"].shape == (t, 2, 3) and item["keypoints"].shape == (t, 17, 3)
@@ -180,4 +181,4 @@ def test_cli_simulate_and_bad_fault(tmp_path):
 
 
 def test_every_simulated_fault_has_coaching():
-    assert {f for s in SIM_EXERCISES.values() for f in s.faults} <= set(FAULT_KNOWLEDGE)
+    assert {f for s in GENERATORS.values() for f in s.faults} <= set(FAULTS)

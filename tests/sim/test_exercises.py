@@ -15,7 +15,7 @@ import torch
 from musclepose.body import Body, forward_kinematics
 from musclepose.motion import Motion
 from musclepose.signals import analyze_motion
-from musclepose.sim.exercises import EXERCISES, foot_skating, generate, load_position
+from musclepose.sim.exercises import GENERATORS, foot_skating, generate, load_position, observe
 from musclepose.sim.randomize import ANTHROPOMETRY, sample_body_params, sample_clip_params
 
 FAST = {"reps": 2, "fps": 50.0}
@@ -37,15 +37,15 @@ def _limit_violations(m: Motion) -> list[tuple[str, float, float]]:
 
 
 def test_library_has_the_eight_exercises_each_with_faults():
-    assert EIGHT <= set(EXERCISES)
-    for spec in EXERCISES.values():
+    assert EIGHT <= set(GENERATORS)
+    for spec in GENERATORS.values():
         assert len(spec.faults) >= 4, spec.name
         assert spec.ranges and all(lo < hi for lo, hi in spec.ranges.values())
 
 
 @pytest.mark.parametrize("name", sorted(EIGHT))
 def test_defaults_limits_contacts_and_every_fault_at_full_severity(body, name):
-    spec = EXERCISES[name]
+    spec = GENERATORS[name]
     clean = generate(name, body, FAST)
     assert _limit_violations(clean) == []
     skate = foot_skating(clean)
@@ -57,9 +57,9 @@ def test_defaults_limits_contacts_and_every_fault_at_full_severity(body, name):
         assert skate["max_drift_cm"] < 1.0 and skate["max_lift_cm"] < 1.0, (fault, skate)
         assert m.metadata["faults"] == {fault: {"severity": 1.0, "side": "both" if fault == "knee_valgus" else "r"}}
         # The fault shows where its spec says, by a margin a coach would see (>= 2 deg/cm/%, 0.25 s).
-        change = fs.sign * (fs.measure(m) - fs.measure(clean))
-        assert change > (0.25 if fs.unit_and_what()[0] == "s" else 2.0), (fault, fs.shows, fs.measure(clean),
-                                                                          fs.measure(m))  # fmt: skip
+        change = fs.sign * (fs.measure(observe(m)) - fs.measure(observe(clean)))
+        assert change > (0.25 if fs.unit_and_what()[0] == "s" else 2.0), (fault, fs.shows, fs.measure(observe(clean)),
+                                                                          fs.measure(observe(m)))  # fmt: skip
 
 
 @pytest.mark.parametrize("name", ["squat", "deadlift", "lunge", "push_up", "overhead_press", "bent_over_row"])
@@ -68,7 +68,7 @@ def test_fastest_rushed_eccentric_is_supported_by_the_floor(name):
     from musclepose.sim.dataset import clip_kinetics
     from musclepose.sim.exercises import RUSHED_MIN_S
 
-    spec = EXERCISES[name]
+    spec = GENERATORS[name]
     p = {"depth_deg": spec.ranges["depth_deg"][1], "reps": 1, "load_kg": spec.ranges.get("load_kg", (0, 0))[1]}
     m = generate(name, Body.standard(1.95, 80.0, "male"), p, {"rushed_eccentric": 1.0})
     ecc = [ph["end_s"] - ph["start_s"] for r in m.metadata["reps"] for ph in r["phases"] if ph["name"] == "eccentric"]
@@ -147,7 +147,7 @@ def test_accelerations_are_continuous(body, name):
 @pytest.mark.parametrize("name", sorted(EIGHT))
 def test_signals_count_the_generated_reps(body, name):
     m = generate(name, body, {"fps": 50.0})  # the default 5 repetitions
-    a = analyze_motion(m, exercise=EXERCISES[name].signals_exercise)
+    a = analyze_motion(m, exercise=name)
     assert a.n_reps == m.metadata["n_reps"] == 5
     for rep, truth in zip(a.reps, m.metadata["reps"], strict=True):
         assert truth["start_s"] - 0.3 <= rep.extreme / m.fps <= truth["end_s"] + 0.3
@@ -243,7 +243,7 @@ def test_default_squat_ranges_cover_the_real_recording(refdata):
     table = read_table(refdata("mocap/addbiomechanics_expert1/squats1.mot"))
     knee = 0.5 * (table.column("knee_angle_r") + table.column("knee_angle_l"))
     peaks, _ = find_peaks(knee, height=60, distance=100)
-    lo, hi = EXERCISES["squat"].ranges["depth_deg"]
+    lo, hi = GENERATORS["squat"].ranges["depth_deg"]
     assert len(peaks) == 5 and lo <= knee[peaks].min() and knee[peaks].max() <= hi
 
 
@@ -251,7 +251,7 @@ def test_knee_medial_and_elbow_out_measure_the_injected_swivel(body):
     """The valgus fault swivels the knee medially about the hip-ankle line by a known angle; the
     knee's medial distance from the knee-over-toes plane is then (its distance from that line) x
     sin(angle), at the bottom of the squat where the profile is 1."""
-    from musclepose.sim import exercise_measures as ms
+    from musclepose.catalogue import observables as ob
     from musclepose.sim.exercises import VISIBLE_FROM
 
     sev = 0.5
@@ -263,13 +263,14 @@ def test_knee_medial_and_elbow_out_measure_the_injected_swivel(body):
     off = (knee - hip) - torch.dot(knee - hip, n) * n
     angle = np.radians(14.0) * (VISIBLE_FROM["knee_valgus"] + (1 - VISIBLE_FROM["knee_valgus"]) * sev)
     expected = 100.0 * float(torch.linalg.norm(off)) * np.sin(angle)
-    assert ms.knee_medial_cm(m)[k] == pytest.approx(expected, rel=0.02)
+    assert ob.knee_medial_cm(observe(m))[k] == pytest.approx(expected, rel=0.02)
     clean = generate("squat", body, FAST)
-    assert np.abs(ms.knee_medial_cm(clean)).max() < 0.05  # cm: the knees track over the toes
+    assert np.abs(ob.knee_medial_cm(observe(clean))).max() < 0.05  # cm: the knees track over the toes
     # The elbow of a clean press stays near the shoulder-wrist plane; a flared one moves out.
     press = generate("overhead_press", body, FAST)
     flared = generate("overhead_press", body, FAST, {"elbow_flare": 1.0})
-    assert ms.rep_max(flared, ms.elbow_out_cm(flared)) > ms.rep_max(press, ms.elbow_out_cm(press)) + 5.0
+    flared, press = observe(flared), observe(press)
+    assert ob.rep_max(flared, ob.elbow_out_cm(flared)) > ob.rep_max(press, ob.elbow_out_cm(press)) + 5.0
 
 
 def test_a_faulty_clip_at_low_severity_is_outside_the_normal_range():
@@ -279,7 +280,7 @@ def test_a_faulty_clip_at_low_severity_is_outside_the_normal_range():
     faults = {"squat": ["knee_valgus", "shallow_depth", "rushed_eccentric"], "deadlift": ["forward_lean"],
               "overhead_press": ["bar_path_drift", "elbow_flare"], "jumping_jack": ["narrow_stance"]}  # fmt: skip
     for name, names in faults.items():
-        spec = EXERCISES[name]
+        spec = GENERATORS[name]
         clean, faulty = {f: [] for f in names}, {f: [] for f in names}
         for _ in range(6):
             cp = sample_clip_params(rng, [name], fault_rate=0.0)
@@ -288,7 +289,7 @@ def test_a_faulty_clip_at_low_severity_is_outside_the_normal_range():
             c = generate(name, body, params, {}, 0)
             for f in names:
                 fs = spec.faults[f]
-                clean[f].append(fs.sign * fs.measure(c))
-                faulty[f].append(fs.sign * fs.measure(generate(name, body, params, {f: 0.1}, 0)))
+                clean[f].append(fs.sign * fs.measure(observe(c)))
+                faulty[f].append(fs.sign * fs.measure(observe(generate(name, body, params, {f: 0.1}, 0))))
         for f in names:
             assert min(faulty[f]) > max(clean[f]), (name, f, clean[f], faulty[f])

@@ -12,7 +12,7 @@ import torch
 
 from musclepose.body import forward_kinematics
 from musclepose.motion import Motion
-from musclepose.sim.imu import (
+from musclepose.sim.sensors import (
     EARTH_FIELD_UT,
     IMU_PRESETS,
     PHONE,

@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from musclepose.models import BridgeConfig, EncoderConfig, MotionEncoder, PhysicsBridge
-from musclepose.training import load_checkpoint, save_checkpoint
+from musclepose.pipelines.checkpoint import checkpoint_labels, load_checkpoint
+from musclepose.pipelines.labels import LabelMap
+from musclepose.training import save_checkpoint
 
 
 def _parts():
@@ -53,3 +55,11 @@ def test_missing_pieces_are_named(tmp_path):
     (folder / "bridge.safetensors").unlink()
     with pytest.raises(FileNotFoundError, match="bridge.safetensors"):
         load_checkpoint(folder)
+
+
+def test_label_lists_travel_in_config_json(tmp_path):
+    labels = LabelMap(("squat", "lunge"), ("knee_valgus", "heel_lift", "forward_lean"))
+    folder = save_checkpoint(tmp_path / "c", _parts(), extra={"step": 1}, labels=labels)
+    meta = json.loads((folder / "config.json").read_text())
+    assert meta["labels"] == {"exercise": ["squat", "lunge"], "fault": ["knee_valgus", "heel_lift", "forward_lean"]}
+    assert checkpoint_labels(folder) == labels and load_checkpoint(folder)[1] == {"step": 1}

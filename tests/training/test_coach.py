@@ -1,4 +1,4 @@
-"""Coach training on tiny models: data preparation, both stages, isolation, resume, inference, evaluation."""
+"""Coach training on tiny models: data preparation, both stages, isolation, resume, labels, inference, evaluation."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import json
 import pytest
 import torch
 
+from musclepose.catalogue import FAULT_NAMES
 from musclepose.language.backend import tiny_llm
-from musclepose.language.coach import FAULT_NAMES
+from musclepose.pipelines.checkpoint import checkpoint_labels, load_checkpoint
+from musclepose.pipelines.coach_examples import load_examples
+from musclepose.pipelines.coach_inputs import ENCODER_FPS
+from musclepose.pipelines.labels import EXERCISE_NAMES, LabelMap
 from musclepose.sim.dataset import build_dataset
-from musclepose.training.checkpoint import load_checkpoint
-from musclepose.training.coach import CoachTrainConfig, lm_batch, lm_pool, train_coach
-from musclepose.training.coach_data import ENCODER_FPS, load_examples
+from musclepose.training.coach import CoachTrainConfig, train_coach
+from musclepose.training.coach_lm import lm_batch, lm_pool
 
 TINY_ENCODER = {"d_model": 32, "n_layers": 1, "n_heads": 2, "ff_hidden": 64, "dropout": 0.0}
 TINY_BRIDGE = {"d_model": 32, "ff_hidden": 64, "n_heads": 2, "n_layers": 1}
@@ -95,11 +98,19 @@ def test_train_both_stages_isolated_and_resumable(tmp_path, examples):
     assert state["lm_step"] == 2 and state["skipped_steps"] == 0
     assert all(torch.isfinite(torch.tensor(h["loss"])) for h in state["history"] if h["stage"] == "lm")
     assert extra["fault_names"] == list(FAULT_NAMES)
+    # The label lists the heads were trained with travel in config.json; a run never resumes a
+    # checkpoint whose heads mean other labels.
+    assert checkpoint_labels(out) == LabelMap(EXERCISE_NAMES, FAULT_NAMES)
+    meta = json.loads((out / "config.json").read_text())
+    meta["labels"]["exercise"] = meta["labels"]["exercise"][::-1]
+    (out / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="other label lists"):
+        train_coach(_config(tmp_path, encoder_epochs=3, lm_epochs=1), train, val, log=quiet, llm=tiny_llm(256))
 
 
 def test_inference_and_evaluation_run_on_the_checkpoint(tmp_path, examples):
     from musclepose.evaluation.coach import evaluate_encoder, evaluate_text
-    from musclepose.training.coach_model import CoachModel
+    from musclepose.pipelines.coach import CoachModel
 
     out = train_coach(_config(tmp_path), examples[:4], examples[4:], log=lambda *_: None, llm=tiny_llm(256))
     model = CoachModel.load(out, llm=tiny_llm(256))  # the same base weights (seeded), adapter from the folder
@@ -124,7 +135,7 @@ def test_encoder_metrics_are_zero_for_an_oracle(tmp_path, examples):
     from dataclasses import replace
 
     from musclepose.evaluation.coach import evaluate_encoder
-    from musclepose.training.coach_model import CoachModel
+    from musclepose.pipelines.coach import CoachModel
 
     out = train_coach(
         _config(tmp_path, lm_epochs=1), examples[:4], examples[4:], log=lambda *_: None, llm=tiny_llm(256)

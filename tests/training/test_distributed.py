@@ -97,15 +97,15 @@ def _train_worker(rank: int, port: int, out: str, train, val) -> None:
 
 
 def _encoder_of(folder: str) -> dict[str, torch.Tensor]:
-    from musclepose.training.checkpoint import load_checkpoint
+    from musclepose.pipelines.checkpoint import load_checkpoint
 
     return {k: v.contiguous() for k, v in load_checkpoint(folder)[0]["encoder"].state_dict().items()}
 
 
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory):
+    from musclepose.pipelines.coach_examples import load_examples
     from musclepose.sim.dataset import build_dataset
-    from musclepose.training.coach_data import load_examples
 
     out = tmp_path_factory.mktemp("ddp") / "d.h5"
     build_dataset(out, 6, seed=5, exercises=["squat", "push_up"], fault_rate=1.0, duration_s=4.0, workers=1)

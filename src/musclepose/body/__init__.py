@@ -4,8 +4,9 @@ Conventions (see :mod:`.skeleton`): Y-up, right-handed, SI units, gravity (0, -9
 q (..., 47) = root translation (3), root rotation ZXY (3), 41 rotational DoF.
 """
 
-from .contact import FootContact, GRFEstimate, estimate_grf, foot_contact
+from .contact import FootContact, foot_contact
 from .dynamics import GRAVITY, ExternalWrench, inverse_dynamics, root_residual, segment_motion
+from .grf import GRFEstimate, estimate_grf
 from .kinematics import FKResult, forward_kinematics
 from .landmarks import COCO17, LANDMARK_SETS, MEDIAPIPE33, PLUG_IN_GAIT
 from .model import Body

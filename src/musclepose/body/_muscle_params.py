@@ -162,7 +162,7 @@ _ANDERSON_PASSIVE: dict[str, dict[str, tuple[tuple[float, ...], ...]]] = {
 
 # Our DoF (without side) -> Anderson joint. The DoF's positive direction is Anderson's
 # "flexion" exertion (hip flexion, knee flexion, ankle dorsiflexion) and its angle equals
-# Anderson's joint angle (same zero, same sign, radians); see the muscles module docstring.
+# Anderson's joint angle (same zero, same sign, radians); see the Notes of muscles.max_torques.
 _ANDERSON_DOFS = {"hip_flexion": "hip", "knee_flexion": "knee", "ankle_dorsiflexion": "ankle"}
 
 # --------------------------------------------------------------------------- other DoFs

@@ -11,18 +11,11 @@ joint centre, which is also this project's segment frame (see :mod:`.skeleton`);
 pelvis is the exception (Dumas' origin is the lumbar joint centre, ours the hip midpoint),
 handled by a translation.
 
-Three segments of our skeleton are not in Dumas' table, and are derived from it:
-- lumbar and thorax split Dumas' torso (cervical to lumbar joint centre). The mass is split
-  in the ratio of de Leva (1996, *J Biomech* 29:1223-1230, Table 4) middle : upper trunk;
-  each part's CoM keeps the torso's relative position along its own length, and its
-  inertia uses the torso's radii of gyration relative to its own length.
-- the scapula/clavicle complex takes ``SCAPULA_MASS_FRACTION`` of body mass from the
-  thorax part (the clavicle and scapula weigh about 0.5 % of body mass, Clarys & Marfell-
-  Jones 1986); its inertia is that of a slender rod along Z.
-Tensors that violate the triangle inequality of principal moments are corrected with
-:func:`make_physical` (this affects Dumas' female torso). Segment masses are finally
-renormalised so that they sum to exactly the body mass (Dumas' male percentages sum to
-100.2 %).
+Three segments of our skeleton are not in Dumas' table and are derived from it (lumbar and
+thorax split the torso, :data:`DE_LEVA_TRUNK`; the scapula/clavicle complex,
+:data:`SCAPULA_MASS_FRACTION`). Tensors that violate the triangle inequality of principal
+moments are corrected with :func:`make_physical` (Dumas' female torso). Segment masses are
+renormalised to sum to exactly the body mass (Dumas' male percentages sum to 100.2 %).
 
 Segment lengths for ``Body.standard`` are stature fractions from Winter, *Biomechanics and
 Motor Control of Human Movement*, 4th ed. (2009), Fig. 4.1 (after Drillis & Contini 1966),
@@ -80,8 +73,14 @@ DUMAS_2007: dict[str, dict[str, DumasSegment]] = {
     },
 }
 
-# de Leva (1996) Table 4 trunk sub-segment masses (% body mass): middle trunk, upper trunk.
+#: Lumbar and thorax split Dumas' torso (cervical to lumbar joint centre): the mass in the ratio
+#: of de Leva (1996, *J Biomech* 29:1223-1230, Table 4) trunk sub-segment masses (% body mass:
+#: middle trunk, upper trunk); each part's CoM keeps the torso's relative position along its own
+#: length, and its inertia uses the torso's radii of gyration relative to its own length.
 DE_LEVA_TRUNK = {"male": (16.33, 15.96), "female": (14.65, 15.45)}
+#: The scapula/clavicle complex's share of body mass, taken from the thorax part (the clavicle
+#: and scapula weigh about 0.5 % of body mass, Clarys & Marfell-Jones 1986); its inertia is that
+#: of a slender rod along Z.
 SCAPULA_MASS_FRACTION = 0.005
 LUMBAR_LENGTH_FRACTION = 0.4  # of the torso (lumbar joint centre to cervical joint centre)
 

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 import torch
 
 from ._ops import cross
-from ._rnea import external_soa, rnea_soa, segment_motion_soa
-from .kinematics import _check_q
+from ._rnea import rnea_soa, segment_motion_soa
+from ._rnea_external import external_soa
+from .kinematics import _check_q, root_axes
 from .model import Body
 
 __all__ = ["GRAVITY", "ExternalWrench", "inverse_dynamics", "root_residual", "segment_motion"]
@@ -141,8 +142,6 @@ def root_residual(body: Body, q: torch.Tensor, tau: torch.Tensor) -> tuple[torch
     the pelvis origin is the solution of ``A m = tau[3:6]`` with those axes as the rows of A
     (regular away from gimbal lock, |pelvis_list| < 90 deg).
     """
-    from .kinematics import root_axes
-
     axes = root_axes(body.tensors(q.dtype, q.device), q)  # (..., 3 slots, 3): the root's hinge axes in the world
     return tau[..., 0:3], torch.linalg.solve(axes, tau[..., 3:6, None])[..., 0]
 

@@ -20,7 +20,7 @@ from .model import JOINT_EULER_DOFS, Body, BodyTensors
 from .rotations import euler_zxy_to_matrix
 from .skeleton import N_SEGMENTS, PARENTS
 
-__all__ = ["FKResult", "forward_kinematics"]
+__all__ = ["FKResult", "centre_of_mass", "forward_kinematics"]
 
 
 def _depth_levels() -> list[np.ndarray]:
@@ -163,3 +163,11 @@ def _origins(bt: BodyTensors, q: torch.Tensor, rot: torch.Tensor) -> torch.Tenso
 def _landmarks(bt: BodyTensors, rot: torch.Tensor, origins: torch.Tensor) -> torch.Tensor:
     seg = bt.landmark_segments
     return origins[..., seg, :] + mv(rot[..., seg, :, :], bt.landmark_points)
+
+
+def centre_of_mass(body: Body, q: torch.Tensor) -> torch.Tensor:
+    """Whole-body centre of mass ``(..., 3)`` (m, world)."""
+    rot, org = segment_poses(body, q)  # the landmarks are not needed
+    bt = body.tensors(q.dtype, q.device)
+    seg = org + (rot @ bt.coms[..., None])[..., 0]
+    return (bt.masses[:, None] * seg).sum(-2) / bt.masses.sum()

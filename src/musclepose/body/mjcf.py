@@ -6,28 +6,50 @@ segment one hinge per DoF with the signed axis of :mod:`.skeleton`, in the same 
 :func:`~musclepose.body.inverse_dynamics`. Inertial parameters are written explicitly
 (``fullinertia`` about the CoM in the segment frame); the capsule and box geoms are for
 display and contact only (``inertiafromgeom="false"``). Gravity is (0, -9.81, 0), Y-up.
+
+This module does not import :mod:`.model` (whose ``Body.to_mjcf`` calls it): it reads a body
+through :class:`MJCFBody`, the part of ``Body`` that the export needs.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Protocol
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
 from .skeleton import JOINTS
 
-if TYPE_CHECKING:
-    from .model import Body
+__all__ = ["MJCFBody", "body_to_mjcf"]
 
-__all__ = ["body_to_mjcf"]
+
+class MJCFBody(Protocol):
+    """What :func:`body_to_mjcf` reads of a :class:`~musclepose.body.Body`."""
+
+    height_m: float
+    mass_kg: float
+    sex: str
+    lengths: Mapping[str, float]
+    offsets: np.ndarray
+    masses: np.ndarray
+    coms: np.ndarray
+    inertias: np.ndarray
+    segment_names: tuple[str, ...]
+    parents: tuple[int, ...]
+
+    @property
+    def n_segments(self) -> int: ...
+
+    def segment_lengths(self) -> dict[str, float]: ...
 
 
 def _f(x) -> str:
     return " ".join(f"{float(v):.10g}" for v in np.ravel(x))
 
 
-def body_to_mjcf(body: Body, name: str = "musclepose_body") -> str:
+def body_to_mjcf(body: MJCFBody, name: str = "musclepose_body") -> str:
+    """MJCF XML of ``body`` (see the module docstring); ``name`` is the model name."""
     joints_of = {j.segment: j for j in JOINTS}
     children: dict[int, list[int]] = {i: [] for i in range(body.n_segments)}
     for i, p in enumerate(body.parents):

@@ -20,6 +20,7 @@ import torch
 
 from . import anthropometry as anth
 from .landmarks import LANDMARK_SETS, landmark_table
+from .mjcf import body_to_mjcf
 from .skeleton import DOF_NAMES, DOFS, JOINTS, N_SEGMENTS, PARENTS, SEGMENTS
 
 __all__ = ["Body", "BodyTensors"]
@@ -164,7 +165,7 @@ class Body:
         put(seg["head"], table["head"], L["head"])
         # Pelvis: Dumas' origin is the lumbar joint centre, ours the hip midpoint below it.
         put(seg["pelvis"], table["pelvis"], L["pelvis"], origin_shift=(0.0, L["pelvis"], 0.0))
-        # Torso split into lumbar and thorax parts (see module docstring of anthropometry).
+        # Torso split into lumbar and thorax parts (see anthropometry.DE_LEVA_TRUNK).
         mid, upper = anth.DE_LEVA_TRUNK[sex]
         torso = table["torso"]
         f_lumbar = mid / (mid + upper)
@@ -351,8 +352,6 @@ class Body:
 
     def to_mjcf(self, name: str = "musclepose_body") -> str:
         """MuJoCo MJCF XML of this body; ``qpos`` maps 1:1 onto ``q`` (see :mod:`.mjcf`)."""
-        from .mjcf import body_to_mjcf
-
         return body_to_mjcf(self, name)
 
     def __repr__(self) -> str:

@@ -1,69 +1,18 @@
 """Hill-type muscle torque generators (MTGs): two per rotational DoF, 82 in all.
 
 Each of the 41 rotational DoF (``q[..., 6:]``, names ``body.dof_names[6:]``) is driven by a
-pair of torque generators, one that turns it in its positive direction (the direction its
-name says: flexion, adduction, internal rotation, ...) and one in its negative direction.
-A generator with activation ``a`` in [0, 1] produces ``a * T(theta, omega)`` where
-
-    T = tau_iso * f_L(theta) * f_V(omega_c),    omega_c = s * dq/dt   (s = +1 / -1)
-
-is its maximum voluntary active torque: ``omega_c > 0`` is concentric (the joint turns the
-way the generator pulls), ``< 0`` eccentric. Passive joint torque (elastic + damping) is
-shared by the pair. The net muscle torque on DoF ``i`` (N m, positive in the DoF's positive
-direction, the same sign as ``inverse_dynamics(...)[..., 6 + i]``) is
-
-    tau_i = a[i] T+_i - a[41 + i] T-_i + tau_passive_i.
-
-**Activation layout (82).** ``a[..., :41]`` are the positive-direction generators in
-``dof_names[6:]`` order, ``a[..., 41:]`` the negative-direction ones
-(``MTGParameters.generator_names``: ``"knee_flexion_r+"`` = right knee flexors,
-``"knee_flexion_r-"`` = right knee extensors).
-
-**Hip, knee, ankle: Anderson et al. (2007)** (see :mod:`._muscle_params` for the table):
-
-    f_L = cos(C2 (theta - C3))  (zero beyond |C2 (theta - C3)| = pi/2),  tau_iso = C1 m g h
-    f_V = (2 C4 C5 + w (C5 - 3 C4)) / (2 C4 C5 + w (2 C5 - 4 C4))                  w >= 0
-    f_V = (2 C4 C5 + |w| (C5 - 3 C4)) / (2 C4 C5 + |w| (2 C5 - 4 C4)) (1 + C6 |w|)  w < 0
-    passive = B1 exp(k1 theta) + B2 exp(k2 theta)
-
-with ``w`` the concentric angular velocity (C4 and C5 are where torque falls to 75 % and
-50 % of isometric) and ``m g h`` body weight times height. *Angle mapping*: Anderson's hip
-angle is 0 in the anatomical position and positive in flexion, the knee 0 at full
-extension and positive in flexion, the ankle 0 with the foot perpendicular to the shank and
-positive in dorsiflexion, all in radians: exactly our ``hip_flexion_*``,
-``knee_flexion_*`` and ``ankle_dorsiflexion_*`` (left sides are mirrored in
-:mod:`.skeleton`, so positive is flexion/dorsiflexion on both sides). Our positive
-generator of each is Anderson's "flexion" exertion (hip flexors, knee flexors,
-dorsiflexors), the negative one his "extension" exertion (hip extensors, knee extensors,
-plantarflexors); his passive torque for the flexion exertion is the net passive torque in
-our positive direction. Two departures where the published curves leave the data (both
-noted by Millard et al. 2019): (1) the eccentric branch rises to a maximum and then falls
-to large negative values; we hold it at its maximum (1.0-1.5 times isometric across the
-groups), and where it starts below isometric (young men's knee extensors, the
-plantarflexors) we keep it isometric; (2) where ``C5 > 3 C4`` (the plantarflexors) the
-concentric branch never reaches zero; it ends with a straight line from 0.8 to 1.0 of
-``omega_max = 2 C4 C5/|C5 - 3 C4|``. Anderson's passive curves are opt-in
-(``mtg_parameters(..., passive="anderson")``): they hold two-joint muscles stretched in his
-dynamometer postures (see :func:`~._muscle_params.mtg_parameters`).
-
-**All other DoFs** (hip ab/adduction and rotation, ankle inversion and adduction, trunk,
-neck, scapula, shoulder, elbow, forearm, wrist): the same shapes with GENERIC peak torques
-scaled by body mass, sex and age (see :mod:`._muscle_params`): ``f_L`` a cosine centred at
-mid-range that keeps half its peak at the ROM limits, and the Hill force-velocity curve of
-Thelen (2003) at full activation (``Af = 0.25``, eccentric plateau ``Flen = 1.4``, 1.8 old).
-
-**Passive torque** on every DoF: an exponential stop at each cited ROM limit
-(:mod:`.skeleton`): 5 % of the DoF's mean peak torque at the limit, growing e-fold per
-1/8 rad beyond it, near zero mid-range (GENERIC); with ``passive="anderson"`` Anderson's
-curves replace the stops on the hip, knee and ankle sides they already resist. Damping
-``-(beta tau_iso/omega_max summed over the pair) dq/dt`` with ``beta = 0.1`` (Millard et
-al. 2019).
-
-**Activation dynamics**: Thelen (2003), as OpenSim's ``Thelen2003Muscle`` and first-order
-activation models: ``da/dt = (u - a) / tau(a, u)``, ``tau = tau_act (0.5 + 1.5 a)`` when
-``u > a`` else ``tau_deact / (0.5 + 1.5 a)``, ``tau_act = 15 ms``, ``tau_deact = 50 ms``.
-
-Everything is torch, batched over any leading shape, float32/float64, differentiable.
+generator that turns it in its positive direction (the one its name says: flexion, adduction,
+internal rotation, ...) and one in its negative direction. With activation ``a`` in [0, 1] a
+generator produces ``a * T``, ``T = tau_iso f_L(theta) f_V(omega_c)`` its maximum voluntary
+active torque, ``omega_c = s dq/dt`` (``s = +1 / -1``; > 0 concentric, < 0 eccentric). Passive
+torque is shared by the pair, so the net torque on DoF ``i`` (N m, the sign of
+``inverse_dynamics(...)[..., 6 + i]``) is ``tau_i = a[i] T+_i - a[41 + i] T-_i + tau_passive_i``.
+Activations: ``a[..., :41]`` the positive generators in ``dof_names[6:]`` order, ``a[..., 41:]``
+the negative ones (``"knee_flexion_r+"`` = right knee flexors, ``"knee_flexion_r-"`` =
+extensors). Curves: Anderson et al. (2007) at the hip, knee and ankle, Thelen (2003) shapes
+elsewhere (:func:`max_torques`); passive stops and damping (:func:`passive_torque`); Thelen
+(2003) activation dynamics. Everything is torch, batched over any leading shape, float32/float64,
+differentiable. Parameters and their sources: :mod:`._muscle_params`.
 
 References: Anderson DE, Madigan ML, Nussbaum MA (2007) *J Biomech* 40:3105-3113. Thelen DG
 (2003) *J Biomech Eng* 125:70-77. Millard M, Kleesattel AL, Harant M, Mombaur K (2019)
@@ -156,13 +105,56 @@ def max_torques(params: MTGParameters, q: torch.Tensor, qd: torch.Tensor) -> tup
     pos, neg : (..., 41)
         Torque magnitudes (N m, >= 0) at full activation: the positive generator produces
         ``+pos``, the negative one ``-neg``.
+
+    Notes
+    -----
+    **Hip, knee, ankle: Anderson et al. (2007)** (see :mod:`._muscle_params` for the table):
+
+        f_L = cos(C2 (theta - C3))  (zero beyond |C2 (theta - C3)| = pi/2),  tau_iso = C1 m g h
+        f_V = (2 C4 C5 + w (C5 - 3 C4)) / (2 C4 C5 + w (2 C5 - 4 C4))                  w >= 0
+        f_V = (2 C4 C5 + |w| (C5 - 3 C4)) / (2 C4 C5 + |w| (2 C5 - 4 C4)) (1 + C6 |w|)  w < 0
+        passive = B1 exp(k1 theta) + B2 exp(k2 theta)
+
+    with ``w`` the concentric angular velocity (C4 and C5 are where torque falls to 75 % and
+    50 % of isometric) and ``m g h`` body weight times height. *Angle mapping*: Anderson's hip
+    angle is 0 in the anatomical position and positive in flexion, the knee 0 at full
+    extension and positive in flexion, the ankle 0 with the foot perpendicular to the shank and
+    positive in dorsiflexion, all in radians: exactly our ``hip_flexion_*``,
+    ``knee_flexion_*`` and ``ankle_dorsiflexion_*`` (left sides are mirrored in
+    :mod:`.skeleton`, so positive is flexion/dorsiflexion on both sides). Our positive
+    generator of each is Anderson's "flexion" exertion (hip flexors, knee flexors,
+    dorsiflexors), the negative one his "extension" exertion (hip extensors, knee extensors,
+    plantarflexors); his passive torque for the flexion exertion is the net passive torque in
+    our positive direction. Two departures where the published curves leave the data (both
+    noted by Millard et al. 2019): (1) the eccentric branch rises to a maximum and then falls
+    to large negative values; we hold it at its maximum (1.0-1.5 times isometric across the
+    groups), and where it starts below isometric (young men's knee extensors, the
+    plantarflexors) we keep it isometric; (2) where ``C5 > 3 C4`` (the plantarflexors) the
+    concentric branch never reaches zero; it ends with a straight line from 0.8 to 1.0 of
+    ``omega_max = 2 C4 C5/|C5 - 3 C4|``. Anderson's passive curves are opt-in
+    (``mtg_parameters(..., passive="anderson")``): they hold two-joint muscles stretched in his
+    dynamometer postures (see :func:`~._muscle_params.mtg_parameters`).
+
+    **All other DoFs** (hip ab/adduction and rotation, ankle inversion and adduction, trunk,
+    neck, scapula, shoulder, elbow, forearm, wrist): the same shapes with GENERIC peak torques
+    scaled by body mass, sex and age (see :mod:`._muscle_params`): ``f_L`` a cosine centred at
+    mid-range that keeps half its peak at the ROM limits, and the Hill force-velocity curve of
+    Thelen (2003) at full activation (``Af = 0.25``, eccentric plateau ``Flen = 1.4``, 1.8 old).
     """
     t = _max_active(params, q, qd)
     return t[..., :N_ROT], t[..., N_ROT:]
 
 
 def passive_torque(params: MTGParameters, q: torch.Tensor, qd: torch.Tensor) -> torch.Tensor:
-    """Passive joint torque ``(..., 41)`` in N m: elastic (ROM stops, Anderson's curves if chosen) plus damping."""
+    """Passive joint torque ``(..., 41)`` in N m: elastic (ROM stops, Anderson's curves if chosen) plus damping.
+
+    **Passive torque** on every DoF: an exponential stop at each cited ROM limit
+    (:mod:`.skeleton`): 5 % of the DoF's mean peak torque at the limit, growing e-fold per
+    1/8 rad beyond it, near zero mid-range (GENERIC); with ``passive="anderson"`` Anderson's
+    curves replace the stops on the hip, knee and ankle sides they already resist. Damping
+    ``-(beta tau_iso/omega_max summed over the pair) dq/dt`` with ``beta = 0.1`` (Millard et
+    al. 2019).
+    """
     theta, omega, p = _rot(params, q, qd)
     anderson = (p.passive_b * torch.exp((p.passive_k * theta[..., None]).clamp(max=_EXP_CAP))).sum(-1)
     k = params.limit_stiffness
@@ -244,11 +236,12 @@ def activation_dynamics(
 ) -> torch.Tensor:
     """Activations ``(..., T, C)`` from neural excitations ``(..., T, C)`` sampled at ``fps``.
 
-    Thelen (2003) first-order dynamics (module docstring), excitation held constant over
-    each frame interval. Each step is the exact solution of the linear ODE with the time
-    constant evaluated at the step's midpoint (exponential midpoint rule): second-order
-    accurate, unconditionally stable, and the activation never overshoots the excitation,
-    so activations stay in [0, 1] when excitations do.
+    Thelen (2003) first-order dynamics, as OpenSim's ``Thelen2003Muscle``: ``da/dt = (u - a) /
+    tau(a, u)``, ``tau = tau_act (0.5 + 1.5 a)`` when ``u > a`` else ``tau_deact / (0.5 + 1.5 a)``.
+    Excitation is held constant over each frame interval. Each step is the exact solution of
+    the linear ODE with the time constant evaluated at the step's midpoint (exponential midpoint
+    rule): second-order accurate, unconditionally stable, and the activation never overshoots
+    the excitation, so activations stay in [0, 1] when excitations do.
 
     Parameters
     ----------

@@ -7,7 +7,9 @@ from pathlib import Path
 import typer
 
 from ..body import Body
+from ..io.atomic import atomic_write
 from ._common import console, fail, print_json
+from .render import segment_table
 
 body_app = typer.Typer(help="The body model: export it, inspect it.", no_args_is_help=True)
 
@@ -30,8 +32,6 @@ def export_mjcf(
 
     Example: musclepose body export-mjcf --height 1.75 --mass 70 --sex male -o body.xml
     """
-    from ..io.atomic import atomic_write
-
     xml = _body(height, mass, sex).to_mjcf()
     with atomic_write(output) as f:
         f.write(xml)
@@ -46,8 +46,6 @@ def table(
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Print the segment table (mass, length, centre of mass) of a standard body."""
-    from .render import segment_table
-
     b = _body(height, mass, sex)
     if json_out:
         print_json({"body": {"height_m": height, "mass_kg": mass, "sex": sex}, "segments": b.segment_table()})

@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 import typer
 
+from ..pipelines.analysis import is_clip_json
 from ._common import console, fail, print_json
-from .analyze import _message, is_clip_json, spinner
+from .analyze import _message, spinner
 
 OUTPUTS = (".mot", ".sto", ".h5", ".hdf5", ".json", ".trc")
 
@@ -33,7 +34,7 @@ OUTPUTS = (".mot", ".sto", ".h5", ".hdf5", ".json", ".trc")
 def write_opensim(path: Path, motion: Any) -> dict[str, Any]:
     """OpenSim coordinates of ``motion`` (degrees) to a ``.mot``/``.sto`` table."""
     from ..io.opensim import write_table
-    from ..motion.opensim_coords import opensim_from_motion
+    from ..io.opensim.coords import opensim_from_motion
 
     cols = opensim_from_motion(motion, degrees=True)
     names = list(cols)
@@ -104,7 +105,7 @@ def convert(
                                   f"not {dst.suffix}")  # fmt: skip
             if out_suffix == ".json":
                 from ..io.clip import write_clip
-                from ..io.load import load_clip
+                from ..pipelines.clips import load_clip
 
                 clip = load_clip(src, progress=say, **kw) if not is_clip_json(src) else load_clip(src)
                 say(f"writing {dst.name}")

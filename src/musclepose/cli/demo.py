@@ -19,8 +19,13 @@ import typer
 from rich.table import Table
 
 from ..body import Body
-from ..sim import squat_motion
+from ..catalogue import EXERCISES
+from ..motion.kinetics import compute_kinetics
+from ..pipelines.coach import CoachResult
+from ..signals import analyze_motion
+from ..sim import generate
 from ._common import console, print_json
+from .coach import as_json, load_coach_model, print_coaching, write_report
 from .render import kinetics_tables, segment_table
 
 MOMENTS = (
@@ -32,10 +37,8 @@ MOMENTS = (
 
 
 def squat_kinetics(body: Body, reps: int, depth: float) -> dict:
-    from ..motion.kinetics import compute_kinetics
-    from ..signals import analyze_motion
-
-    motion = squat_motion(body, reps=reps, depth_deg=depth)
+    # 1.5 s down and up: slow enough that the centre of pressure stays under the feet throughout.
+    motion = generate("squat", body, {"reps": reps, "depth_deg": depth, "eccentric_s": 1.5, "concentric_s": 1.5})
     t0 = time.perf_counter()
     kin = compute_kinetics(motion, cutoff_hz=None)  # synthetic: exact, nothing to filter
     elapsed = time.perf_counter() - t0
@@ -78,9 +81,7 @@ def demo(
     if json_out:
         out = {"body": {"height_m": height, "mass_kg": mass, "sex": sex}, "squat": result}
         if coached is not None:
-            from .coach import _as_json
-
-            out["coach"] = _as_json(coached, Path(f"generated squat ({fault})"), sum(coached.timings_s.values()),
+            out["coach"] = as_json(coached, Path(f"generated squat ({fault})"), sum(coached.timings_s.values()),
                                     report) | {"injected_fault": fault, "severity": severity}  # fmt: skip
         print_json(out)
         return
@@ -107,10 +108,8 @@ def demo(
         f"{result['frames']} frames in {result['physics_ms']:.0f} ms"
     )
     if coached is not None:
-        from .coach import print_coaching
-
         console.rule(f"The coach: a squat with {fault.replace('_', ' ')} (severity {severity:g}) injected")
-        print_coaching(coached, f"generated squat, {coached.analysis.n_reps} reps")
+        print_coaching(coached, f"generated squat, {coached.clip.analysis.n_reps} reps")
         console.print(f"rule-based coach on the same detections: {coached.reference_text}")
         t = coached.timings_s
         console.print(
@@ -119,13 +118,8 @@ def demo(
         )
 
 
-def coach_squat(body: Body, reps: int, fault: str, severity: float, report: Path):
+def coach_squat(body: Body, reps: int, fault: str, severity: float, report: Path) -> CoachResult:
     """Generate a squat with ``fault`` and coach it with the shipped checkpoint; writes ``report``."""
-    from ..motion.kinetics import compute_kinetics
-    from ..sim import generate
-    from ..sim.exercises import EXERCISES
-    from .coach import load_coach_model, write_report
-
     faults = {}
     if fault != "none":
         if fault not in EXERCISES["squat"].faults:
@@ -135,6 +129,6 @@ def coach_squat(body: Body, reps: int, fault: str, severity: float, report: Path
     model = load_coach_model(None, None)
     kin = compute_kinetics(motion, cutoff_hz=None)
     result = model.coach(motion, "squat", kinetics=kin)
-    write_report(result, report, f"squat with {fault.replace('_', ' ')} (generated)", motion,
+    write_report(result, report, f"squat with {fault.replace('_', ' ')} (generated)",
                  {"injected fault": f"{fault} {severity:g}"})  # fmt: skip
     return result

@@ -11,7 +11,12 @@ from typing import Any
 
 import typer
 
+from ..evaluation.coach import evaluate_encoder, evaluate_text
+from ..io.atomic import atomic_write
+from ..pipelines.coach_examples import load_examples
+from ..progress import progress_bar
 from ._common import console, fail
+from .coach import load_coach_model
 
 evaluate_app = typer.Typer(help="Evaluate MusclePose models.", no_args_is_help=True)
 
@@ -29,12 +34,6 @@ def evaluate_coach_cmd(
 
     Example: musclepose evaluate coach --data data.h5 --out docs/evaluation_coach.md
     """
-    from ..evaluation.coach import evaluate_encoder, evaluate_text
-    from ..io.atomic import atomic_write
-    from ..training.coach_data import load_examples
-    from ..training.progress import progress_bar
-    from .coach import load_coach_model
-
     for p in data:
         if not p.is_file():
             fail(f"{p}: no such dataset")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from ..sim.dataset import build_dataset
 from ._common import console, err_console, fail, print_json
 
 
@@ -29,17 +31,6 @@ def simulate(
 
     Example: musclepose simulate --exercise squat --faults knee_valgus,shallow_depth --n 1000 --out data.h5 --seed 0
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    from ..sim.dataset import build_dataset
-
     if n < 1:
         fail(f"--n must be at least 1, not {n}")
     if not 0.0 <= fault_rate <= 1.0:

@@ -1,13 +1,18 @@
-"""``musclepose train coach``: train the encoder, PhysicsBridge and LoRA adapter (:mod:`musclepose.training.coach`)."""
+"""``musclepose train coach`` and ``export-coach``: train the coach (:mod:`musclepose.training.coach`), ship it."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
 
 import typer
 
+from ..pipelines.coach_examples import load_examples
+from ..training.coach import CoachTrainConfig, train_coach
+from ..training.coach_state import export_coach
+from ..training.distributed import init_from_env
 from ._common import console, fail
 
 train_app = typer.Typer(help="Train MusclePose models.", no_args_is_help=True)
@@ -41,12 +46,6 @@ def train_coach_cmd(
     Data-parallel on several GPUs (or CPU processes): torchrun --nproc-per-node 4 -m musclepose
     train coach --device cuda ... (each process takes its share of every batch; rank 0 writes).
     """
-    import os
-
-    from ..training.coach import CoachTrainConfig, train_coach
-    from ..training.coach_data import load_examples
-    from ..training.distributed import init_from_env
-
     rank, size = init_from_env(device)
     if size > 1 and device == "cuda":
         device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}"
@@ -79,8 +78,6 @@ def export_coach_cmd(
     dst: Path = typer.Argument(..., help="Folder to write (replaced)."),
 ) -> None:
     """Write a coach checkpoint for shipping: float16 weights, LoRA adapter, no train state."""
-    from ..training.coach import export_coach
-
     try:
         out = export_coach(src, dst)
     except (FileNotFoundError, ValueError) as err:

@@ -22,7 +22,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..body import forward_kinematics
 from ..language.coach import faults_mentioned, misstated_facts, ungrounded_numbers
+from ..pipelines.coach_inputs import ENCODER_FPS, grf_features
+from ..pipelines.coach_physics import bridge_inputs, encoder_grf
+from ..pipelines.labels import detect_faults
 
 __all__ = ["evaluate_encoder", "evaluate_text"]
 
@@ -33,11 +37,8 @@ def _pr(tp: int, fp: int, fn: int) -> dict[str, float]:
 
 @torch.no_grad()
 def evaluate_encoder(model, examples: list, progress=None) -> dict[str, Any]:
-    """Encoder metrics over ``examples`` (``CoachExample`` s) of a ``CoachModel`` (module docstring)."""
-    from ..body import forward_kinematics
-    from ..training.coach import bridge_inputs, detect_faults, encoder_grf
-    from ..training.coach_data import ENCODER_FPS, EXERCISE_NAMES, grf_features
-
+    """Encoder metrics over ``examples`` (``CoachExample`` s) of a ``CoachModel`` (module docstring);
+    its heads are decoded with the checkpoint's labels (``model.labels``)."""
     enc = model.encoder
     angle, mpjpe, resid, ex_ok = [], [], [], []
     grf_err: dict[str, list[float]] = {"encoder": [], "seed": []}
@@ -56,7 +57,7 @@ def evaluate_encoder(model, examples: list, progress=None) -> dict[str, Any]:
         mpjpe.append(float(((a - off) - b).norm(dim=-1).mean()) * 1000.0)
         _, _, tau_q, tau_mtg = bridge_inputs(out, 0, ex.inputs.shape[0], ex.body, model._bodies)
         resid.append(float((tau_q[:, 6:] - tau_mtg).abs().mean()) / ex.body["mass_kg"])
-        ex_ok.append(int(EXERCISE_NAMES[int(out.exercise_logits[0].argmax())] == ex.exercise))
+        ex_ok.append(int(model.labels.exercise(out.exercise_logits[0]) == ex.exercise))
         if ex.grf is not None:  # vertical GRF per foot from the predicted motion and contacts (body weights)
             g = grf_features(body, q_hat, ENCODER_FPS)
             feet, contact = torch.stack([g.heel, g.toe], -2), torch.sigmoid(out.contact_logits[0])
@@ -64,7 +65,7 @@ def evaluate_encoder(model, examples: list, progress=None) -> dict[str, Any]:
                 fy = encoder_grf(delta.double(), g.psi, feet, contact.double())[..., 1]
                 grf_err[key].append(float((fy - ex.grf[..., 1].double()).pow(2).mean().sqrt()))
         true = set(ex.faults)
-        found = {f.name for f in detect_faults(out, 0, ex.exercise)}
+        found = {f.name for f in detect_faults(out, 0, ex.exercise, model.labels)}
         tp, fp, fn = tp + len(found & true), fp + len(found - true), fn + len(true - found)
         if model.screen is not None:
             found = {f.name for f in model.screen.screen(ex.exercise, ex.measures)}

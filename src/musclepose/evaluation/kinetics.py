@@ -1,7 +1,7 @@
 """Joint moments against real inverse dynamics: OpenSim's example gait and a Vicon Plug-in Gait trial.
 
 - :func:`validate_opensim_gait`: OpenSim's ``gait10dof18musc`` example (subject01). Our body
-  takes the scaled model's joint centres and markers (:func:`~musclepose.io.osim_model.osim_marker_set`),
+  takes the scaled model's joint centres and markers (:func:`~musclepose.io.opensim.model.osim_marker_set`),
   the force plates are applied as its ``ExternalLoads`` XML says, and our sagittal hip, knee
   and ankle moments are compared with OpenSim's ``subject01_walk_ID.sto`` over the trial.
   Kinematics come from (a) our IK on ``subject01_walk.trc`` restricted to the DoF the
@@ -83,10 +83,10 @@ def validate_opensim_gait(
     """Compare our sagittal joint moments with OpenSim's ``subject01_walk_ID.sto`` (see module docstring)."""
     from ..io.loads import opensim_loads
     from ..io.opensim import read_osim_bodies, read_table, read_trc
-    from ..io.osim_model import osim_marker_set
+    from ..io.opensim.coords import motion_from_opensim
+    from ..io.opensim.model import osim_marker_set
     from ..motion.ik import solve_ik
     from ..motion.kinetics import compute_kinetics
-    from ..motion.opensim_coords import motion_from_opensim
     from ..motion.residuals import reduce_residuals
 
     folder = Path(folder)

@@ -13,7 +13,7 @@ from .atomic import atomic_path, atomic_write
 from .c3d import C3DData, C3DEvent, ForcePlate, PlateWrench, plate_wrenches, read_c3d
 from .clip import CLIP_CHANNELS, Clip, read_clip, write_clip
 from .errors import FormatError
-from .load import load_clip, load_motion
+from .load import load_motion
 from .opensim import (
     ExternalForceSpec,
     MarkerData,
@@ -45,7 +45,6 @@ __all__ = [
     "PlateWrench",
     "atomic_path",
     "atomic_write",
-    "load_clip",
     "load_motion",
     "plate_wrenches",
     "read_c3d",

@@ -1,42 +1,26 @@
 """C3D motion-capture files (markers, model outputs, analog channels, force plates) via ezc3d.
 
 Parsing is delegated to the maintained ``ezc3d`` package (Michaud & Begon 2021, pyomeca),
-imported only when a file is read; so is the force-plate computation
-(``ezc3d.c3d(path, extract_forceplat_data=True)``, plate types 1-4). This module checks
-what ezc3d does not, names things, and converts units.
-
-Conventions
------------
-- Axes are the file's (most labs, and Vicon, are **Z-up**). :meth:`C3DData.to_y_up`
-  converts to MusclePose's Y-up with the +90 degree rotation about x,
-  ``(x, y, z) -> (x, z, -y)``, applied to markers, plate geometry and plate wrenches.
-- Markers are in **metres** (``POINT:UNITS`` converted). Model outputs (Vicon Plug-in Gait
-  angles, forces, moments, powers, modelled joint centres and "bone" axis points such as
-  ``PELO``) are returned exactly as stored, with the unit the ``POINT`` parameters claim
-  (``ANGLE_UNITS``, ``MOMENT_UNITS``, ...). Note that Plug-in Gait normalises kinetics by
-  body mass (its ``Force``/``Moment``/``Power`` outputs are per kg) whatever those
-  parameters say.
-- Force plates: :func:`plate_wrenches` returns, at the analog rate and in the lab frame,
-  the force (N) on the subject, the moment (N m) about the plate's surface centre, the
-  centre of pressure (m) and the free moment (N m) at the CoP. C3D stores either the action
-  on the plate or the reaction; by default the sign is chosen so that the normal force
-  pushes up out of the plate (a plate cannot pull a foot down), see :func:`plate_wrenches`.
-- Frames in :class:`~musclepose.io.errors.FormatError` messages are 0-based indices.
-- Times are absolute trial times: frame ``i`` is at ``(first_frame + i) / rate`` with the
-  header's 0-based first frame, so events (``EVENT:TIMES``) line up.
+imported only when a file is read, as is its force-plate computation (plate types 1-4); this
+module checks what ezc3d does not (:mod:`.c3d_parameters`), names things and converts units.
+Axes are the file's (most labs are **Z-up**); :meth:`C3DData.to_y_up` turns markers, plate
+geometry and plate wrenches to our Y-up with ``(x, y, z) -> (x, z, -y)``. Markers are in
+**metres**; model outputs (Plug-in Gait angles, per-kg kinetics, joint centres, bone points)
+are kept as stored with the unit the ``POINT`` parameters claim. Times are absolute trial
+times, ``(first_frame + i) / rate``, so events line up. Frames in errors are 0-based.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .c3d_parameters import check_parameter_section, fix_text, header_frames, parameter, parameter_strings
 from .errors import FormatError
-from .opensim import TRC_UNITS, MarkerData
+from .opensim.trc import TRC_UNITS, MarkerData
 
 __all__ = ["C3DData", "C3DEvent", "ForcePlate", "PlateWrench", "plate_wrenches", "read_c3d"]
 
@@ -198,129 +182,6 @@ def _y_up(v: np.ndarray) -> np.ndarray:
     return np.stack([v[..., 0], v[..., 2], -v[..., 1]], axis=-1)
 
 
-def _fix_text(s: str) -> str:
-    # ezc3d decodes bytes as UTF-8 with surrogate escapes; C3D text is usually Latin-1 ("mm/s\xb2").
-    try:
-        s.encode("utf-8")
-    except UnicodeEncodeError:
-        s = s.encode("utf-8", "surrogateescape").decode("latin-1")
-    return s.strip()
-
-
-def _param(params: dict, group: str, name: str, default: Any = None) -> Any:
-    try:
-        return params[group][name]["value"]
-    except (KeyError, TypeError):
-        return default
-
-
-def _strings(params: dict, group: str, name: str, n: int, fill: str = "") -> list[str]:
-    """``NAME`` then ``NAME2``, ``NAME3``... (C3D splits lists over 255 entries), padded to ``n``."""
-    out: list[str] = []
-    for suffix in ["", *map(str, range(2, 100))]:
-        value = _param(params, group, name + suffix)
-        if value is None:
-            break
-        out.extend(_fix_text(str(v)) for v in value)
-    return (out + [fill] * n)[:n]
-
-
-def _header_frames(path: Path) -> int | None:
-    """Number of 3D frames the 512-byte C3D header announces (None if it cannot tell)."""
-    with open(path, "rb") as f:
-        head = f.read(512)
-        if len(head) < 512 or head[1] != 0x50:
-            return None
-        f.seek((head[0] - 1) * 512)
-        phead = f.read(4)
-    endian = ">" if len(phead) == 4 and phead[3] == 86 else "<"  # 86: MIPS (big-endian); 84 Intel, 85 DEC
-    first, last = struct.unpack(endian + "HH", head[6:10])
-    if last == 0xFFFF or last < first:  # long trials store the range in TRIAL:ACTUAL_*_FIELD
-        return None
-    return last - first + 1
-
-
-_PARAM_TYPES = {-1: 1, 1: 1, 2: 2, 4: 4}  # C3D parameter type -> bytes per element
-# Parameters ezc3d reads as text or as numbers without checking the stored type.
-_TEXT_PARAMS = {"LABELS", "UNITS", "DESCRIPTIONS", "FORMAT"}
-_NUMERIC_PARAMS = {
-    "USED", "SCALE", "RATE", "DATA_START", "FRAMES", "GEN_SCALE", "OFFSET", "BITS", "ZERO", "TYPE",
-    "CORNERS", "ORIGIN", "CHANNEL", "CAL_MATRIX", "ACTUAL_START_FIELD", "ACTUAL_END_FIELD",
-}  # fmt: skip
-_SCALAR_PARAMS = {
-    "POINT:USED", "POINT:SCALE", "POINT:RATE", "POINT:DATA_START", "POINT:FRAMES",
-    "ANALOG:USED", "ANALOG:RATE", "ANALOG:GEN_SCALE",
-}  # fmt: skip
-
-
-def _check_parameter_section(path: Path) -> None:
-    """Walk the C3D parameter section and reject a structurally broken one before ezc3d sees it.
-
-    ezc3d trusts the section's record offsets, element types and dimensions and can crash
-    the interpreter (a segmentation fault, not an exception) on a corrupt one, so the records
-    are bounds-checked here first (layout: C3D.org, "The C3D File Format User Guide", ch. 3).
-    """
-    data = path.read_bytes()
-    if len(data) < 512 or data[1] != 0x50:
-        return  # not a C3D header: ezc3d reports it
-    start = (data[0] - 1) * 512
-    if data[0] < 2 or start + 4 > len(data):
-        raise FormatError(path, f"parameter section (block {data[0]}) lies outside the file", field="header")
-    proc = data[start + 3]
-    if proc not in (84, 85, 86):
-        raise FormatError(path, f"unknown processor type {proc} in the parameter section", field="parameters")
-    endian = ">" if proc == 86 else "<"
-    n_blocks = data[start + 2]
-    end = min(len(data), start + 512 * n_blocks) if n_blocks else len(data)
-    pos = start + 4
-    groups: dict[int, str] = {}
-    params: list[tuple[int, str, int]] = []
-    while pos + 2 <= end:
-        n_chars, ident = struct.unpack("bb", data[pos : pos + 2])
-        if n_chars == 0:
-            break
-        name_end = pos + 2 + abs(n_chars)
-        if ident == 0 or name_end + 2 > end:
-            raise FormatError(path, f"corrupt parameter record at byte {pos}", field="parameters")
-        name = data[pos + 2 : name_end].decode("latin-1")
-        (offset,) = struct.unpack(endian + "h", data[name_end : name_end + 2])
-        nxt = name_end + offset if offset else end
-        if offset and not (name_end + 2 < nxt <= end):
-            raise FormatError(path, f"record {name!r} points outside the parameter section", field=name)
-        body = name_end + 2
-        if ident < 0:
-            groups[-ident] = name.upper()
-            need = body + 1 + (data[body] if body < end else 0)
-        else:
-            if body + 2 > nxt:
-                raise FormatError(path, f"parameter {name!r} is cut short", field=name)
-            kind, n_dims = struct.unpack("bB", data[body : body + 2])
-            if kind not in _PARAM_TYPES or n_dims > 7 or body + 2 + n_dims > nxt:
-                raise FormatError(path, f"parameter {name!r} has type {kind} and {n_dims} dimensions", field=name)
-            dims = data[body + 2 : body + 2 + n_dims]
-            size = _PARAM_TYPES[kind] * int(np.prod(list(dims), dtype=np.int64))
-            base = name.upper().rstrip("0123456789")
-            if base in _TEXT_PARAMS and (kind != -1 or n_dims == 0):
-                raise FormatError(path, f"text parameter {name!r} has type {kind} and {n_dims} dimensions", field=name)
-            if kind == -1 and base in _NUMERIC_PARAMS:
-                raise FormatError(path, f"numeric parameter {name!r} is stored as text", field=name)
-            params.append((ident, name, size))
-            desc = body + 2 + n_dims + size
-            need = desc + 1 + (data[desc] if desc < end else 0)
-        if need > nxt:
-            raise FormatError(path, f"record {name!r} overruns the next one", field=name)
-        if not offset:
-            break
-        pos = nxt
-    orphans = [name for g, name, _ in params if g not in groups]
-    if orphans:
-        raise FormatError(path, f"parameter {orphans[0]!r} belongs to no group", field=orphans[0])
-    for g, name, size in params:
-        full = f"{groups[g]}:{name.upper()}"
-        if size == 0 and full in _SCALAR_PARAMS:
-            raise FormatError(path, "parameter holds no value", field=full)
-
-
 def read_c3d(path: str | Path) -> C3DData:
     """Read a C3D file (any processor type; integer or float data) with ezc3d.
 
@@ -345,7 +206,7 @@ def read_c3d(path: str | Path) -> C3DData:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(path)
-    _check_parameter_section(path)
+    check_parameter_section(path)
     plate_error = None
     try:
         try:
@@ -360,7 +221,7 @@ def read_c3d(path: str | Path) -> C3DData:
 
     points = np.asarray(c["data"]["points"], dtype=np.float64)  # (4, P, T)
     n_points, n_frames = points.shape[1], points.shape[2]
-    expected = _header_frames(path)
+    expected = header_frames(path)
     if expected is not None and n_frames < expected:
         raise FormatError(
             path,
@@ -371,7 +232,7 @@ def read_c3d(path: str | Path) -> C3DData:
     first = int(c["header"]["points"]["first_frame"])
     times = (first + np.arange(n_frames)) / rate if rate > 0 else np.arange(n_frames, dtype=np.float64)
 
-    labels = _strings(params, "POINT", "LABELS", n_points)
+    labels = parameter_strings(params, "POINT", "LABELS", n_points)
     labels = [lab or f"point{i + 1}" for i, lab in enumerate(labels)]
     dup = sorted({lab for lab in labels if labels.count(lab) > 1})
     if dup:
@@ -383,16 +244,16 @@ def read_c3d(path: str | Path) -> C3DData:
 
     groups: dict[str, str] = {}
     units_of: dict[str, str] = {}
-    type_groups = [str(v) for v in (_param(params, "POINT", "TYPE_GROUPS") or [])]
+    type_groups = [str(v) for v in (parameter(params, "POINT", "TYPE_GROUPS") or [])]
     pairs = list(zip(type_groups[::2], type_groups[1::2], strict=False)) or [(g, g[:-1]) for g in _DEFAULT_TYPE_GROUPS]
-    point_units = _fix_text(str((_param(params, "POINT", "UNITS") or ["mm"])[0]))
+    point_units = fix_text(str((parameter(params, "POINT", "UNITS") or ["mm"])[0]))
     for plural, singular in pairs:
-        unit_list = _param(params, "POINT", f"{singular}_UNITS") or ([point_units] if "MARKER" in plural else [""])
-        for lab in _param(params, "POINT", plural) or []:
-            lab = _fix_text(str(lab))
+        unit_list = parameter(params, "POINT", f"{singular}_UNITS") or ([point_units] if "MARKER" in plural else [""])
+        for lab in parameter(params, "POINT", plural) or []:
+            lab = fix_text(str(lab))
             if lab in labels:
                 groups[lab] = plural
-                units_of[lab] = _fix_text(str(unit_list[0]))
+                units_of[lab] = fix_text(str(unit_list[0]))
     for lab in labels:
         if lab not in groups and len(lab) == 4 and lab[:3] in _PIG_SEGMENTS and lab[3] in "OALP":
             groups[lab], units_of[lab] = "BONES", point_units
@@ -415,32 +276,32 @@ def read_c3d(path: str | Path) -> C3DData:
     n_analog = analogs.shape[1]
     a_first = int(c["header"]["analogs"]["first_frame"])
     analog_times = (a_first + np.arange(analogs.shape[0])) / analog_rate if analog_rate > 0 else np.zeros(0)
-    analog_names = _strings(params, "ANALOG", "LABELS", n_analog)
+    analog_names = parameter_strings(params, "ANALOG", "LABELS", n_analog)
     analog_names = [n or f"analog{i + 1}" for i, n in enumerate(analog_names)]
-    analog_units = _strings(params, "ANALOG", "UNITS", n_analog)
+    analog_units = parameter_strings(params, "ANALOG", "UNITS", n_analog)
 
     plates = _force_plates(path, params, analog_names, point_units)
     raw = list(c["data"].get("platform", [])) if plate_error is None else []
 
     events = []
-    ev_times = _param(params, "EVENT", "TIMES")
+    ev_times = parameter(params, "EVENT", "TIMES")
     if ev_times is not None and np.size(ev_times):
         ev_times = np.asarray(ev_times, dtype=np.float64).reshape(2, -1)
         n_ev = ev_times.shape[1]
-        ev_labels = _strings(params, "EVENT", "LABELS", n_ev)
-        ev_ctx = _strings(params, "EVENT", "CONTEXTS", n_ev)
-        ev_subj = _strings(params, "EVENT", "SUBJECTS", n_ev)
+        ev_labels = parameter_strings(params, "EVENT", "LABELS", n_ev)
+        ev_ctx = parameter_strings(params, "EVENT", "CONTEXTS", n_ev)
+        ev_subj = parameter_strings(params, "EVENT", "SUBJECTS", n_ev)
         for k in range(n_ev):  # TIMES rows: minutes, seconds
             events.append(C3DEvent(ev_labels[k], ev_ctx[k], float(60 * ev_times[0, k] + ev_times[1, k]), ev_subj[k]))
         events.sort(key=lambda e: e.time)
 
-    mass = _param(params, "PROCESSING", "Bodymass")
-    height = _param(params, "PROCESSING", "Height")
+    mass = parameter(params, "PROCESSING", "Bodymass")
+    height = parameter(params, "PROCESSING", "Height")
     mass = float(np.ravel(mass)[0]) if mass is not None and np.size(mass) else None
     height = float(np.ravel(height)[0]) if height is not None and np.size(height) else None
     if height is not None and height > 3.0:  # Plug-in Gait stores mm
         height /= 1000.0
-    names = _strings(params, "SUBJECTS", "NAMES", 1)
+    names = parameter_strings(params, "SUBJECTS", "NAMES", 1)
     return C3DData(
         path=path,
         markers=markers,
@@ -466,16 +327,16 @@ def read_c3d(path: str | Path) -> C3DData:
 
 
 def _force_plates(path: Path, params: dict, analog_names: list[str], point_units: str) -> list[ForcePlate]:
-    used = _param(params, "FORCE_PLATFORM", "USED")
+    used = parameter(params, "FORCE_PLATFORM", "USED")
     n = int(np.ravel(used)[0]) if used is not None and np.size(used) else 0
     if n < 0:
         raise FormatError(path, f"negative plate count {n}", field="FORCE_PLATFORM:USED")
     if n == 0:
         return []
-    types = np.ravel(_param(params, "FORCE_PLATFORM", "TYPE", []))
-    corners = np.asarray(_param(params, "FORCE_PLATFORM", "CORNERS", []), dtype=np.float64)
-    origins = np.asarray(_param(params, "FORCE_PLATFORM", "ORIGIN", []), dtype=np.float64)
-    channels = np.asarray(_param(params, "FORCE_PLATFORM", "CHANNEL", []))
+    types = np.ravel(parameter(params, "FORCE_PLATFORM", "TYPE", []))
+    corners = np.asarray(parameter(params, "FORCE_PLATFORM", "CORNERS", []), dtype=np.float64)
+    origins = np.asarray(parameter(params, "FORCE_PLATFORM", "ORIGIN", []), dtype=np.float64)
+    channels = np.asarray(parameter(params, "FORCE_PLATFORM", "CHANNEL", []))
     if types.size < n or corners.size < 12 * n or origins.size < 3 * n or channels.ndim == 0:
         raise FormatError(path, f"FORCE_PLATFORM parameters do not describe USED={n} plates", field="FORCE_PLATFORM")
     corners = corners.reshape(3, 4, -1) if corners.ndim != 3 else corners

@@ -32,7 +32,7 @@ import numpy as np
 from .atomic import atomic_write
 from .errors import FormatError
 
-__all__ = ["CLIP_CHANNELS", "WAVE_FEATURE_KEYS", "Clip", "read_clip", "write_clip"]
+__all__ = ["CLIP_CHANNELS", "WAVE_FEATURE_KEYS", "Clip", "is_clip_json", "read_clip", "write_clip"]
 
 #: The seven channels, in the seed schema's order (``Clip.as_array`` columns).
 CLIP_CHANNELS: tuple[str, ...] = (
@@ -153,6 +153,15 @@ def _type_name(v: Any) -> str:
 
 def _is_number(v: Any) -> bool:
     return type(v) in (int, float)  # bool is an int subclass: excluded on purpose
+
+
+def is_clip_json(path: Path) -> bool:
+    """Whether ``path`` holds a JSON object with the ``trajectory`` channel (a clip, not keypoints)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(doc, dict) and "trajectory" in doc
 
 
 def read_clip(path: str | Path) -> Clip:

@@ -1,45 +1,14 @@
 """IMU recordings in CSV: accelerometer, gyroscope and (optionally) magnetometer per sensor.
 
-Column names
-------------
-One or more header rows are read; with several (a pandas MultiIndex, as gaitmap writes:
-``sensor,left_sensor,...`` over ``axis,acc_x,...``) each column's cells are joined with
-``_``. A name is split as ``<sensor prefix>_<quantity>_<axis> [unit]``, case-insensitive:
-
-- quantity: ``acc``/``accel``/``acceleration``/``accelerometer``/``a``, ``gyr``/``gyro``/
-  ``gyroscope``/``angvel``/``w``/``g``, ``mag``/``magnetometer``/``m``; axis ``x``, ``y`` or
-  ``z`` (so ``acc_x``, ``gyr_x``, ``gyro_x``, ``ax``, ``left_sensor_acc_x``, ``imu1.gx``);
-- the prefix names the sensor (``left_sensor``); without one the sensor is ``"imu"``;
-- a unit may follow in brackets or parentheses: ``acc_x [m/s^2]``, ``acc_x (g)``,
-  ``gyr_x [deg/s]``, ``gyr_x (rad/s)``, ``time [ms]``;
-- ``time``/``t``/``timestamp`` (optionally ``_s``/``_ms``/``_us``) is the time column; other
-  columns (a sample index, temperature, ...) are ignored.
-
-Units (returned in SI: acc m/s^2, gyro rad/s, time s)
------------------------------------------------------
-Precedence: the ``acc_unit``/``gyro_unit`` arguments, then the unit in the header, then
-detection from the values:
-
-- accelerometer: the median of ``|a|`` over all samples and sensors sits near gravity in any
-  recording of human movement (the body does not accelerate on average). Median in
-  ``[0.5, 2]`` -> g, in ``[5, 20]`` -> m/s^2, in ``[500, 2000]`` -> mg; else undetectable.
-- gyroscope: the 99.9th percentile of ``|w|`` above 25 -> deg/s, else rad/s. 25 rad/s
-  (1430 deg/s) exceeds the peak segment angular velocity of walking, running and strength
-  exercise, while any real movement recorded in deg/s exceeds 25 deg/s. A recording that
-  hardly moves (below 25 deg/s throughout) is therefore taken as rad/s: pass ``gyro_unit``
-  for such files.
-- time: declared (``[ms]``, ``_ms``), else the first of s, ms, us for which the median step
-  gives at least 10 samples per second (or, when ``fps`` is given, the one closest to it).
-
-g is the standard 9.80665 m/s^2. The magnetometer is converted to microtesla when its unit is
-declared (``uT``, ``nT``, ``mT``, ``gauss``) and otherwise kept as read.
-
-Conventions
------------
-Axes are the sensor's own frame as recorded; nothing is rotated. ``time`` keeps the file's
-origin (converted to seconds); without a time column it is ``arange(T) / fps``. In
-:class:`~musclepose.io.errors.FormatError` messages, lines are 1-based and frames 0-based
-data rows.
+Column names (one or more header rows; with several, as gaitmap writes, a column's cells are
+joined with ``_``) are ``<sensor prefix>_<quantity>_<axis> [unit]``, case-insensitive:
+quantity ``acc``/``accel``/``a``..., ``gyr``/``gyro``/``w``/``g``..., ``mag``/``m``...; axis
+``x``, ``y``, ``z``; no prefix means sensor ``"imu"``; a unit may follow in brackets or
+parentheses; ``time``/``t``/``timestamp`` (optionally ``_s``/``_ms``/``_us``) is the time
+column; other columns are ignored. Units are converted to SI (:mod:`.imu_units`). Axes are the
+sensor's own frame as recorded; nothing is rotated. ``time`` keeps the file's origin (in
+seconds); without a time column it is ``arange(T) / fps``. In
+:class:`~musclepose.io.errors.FormatError` messages, lines are 1-based and frames 0-based rows.
 """
 
 from __future__ import annotations
@@ -53,24 +22,19 @@ from pathlib import Path
 import numpy as np
 
 from .errors import FormatError
+from .imu_units import (
+    ACC_UNITS,
+    GYRO_UNITS,
+    MAG_NAMES,
+    MAG_UNITS,
+    TIME_UNITS,
+    detect_time_unit,
+    detect_unit,
+    normalize_unit,
+)
 
 __all__ = ["IMUData", "read_imu_csv"]
 
-STANDARD_GRAVITY = 9.80665  # m/s^2 (CGPM 1901)
-
-_ACC_UNITS = {"m/s^2": 1.0, "g": STANDARD_GRAVITY, "mg": STANDARD_GRAVITY / 1000.0}
-_GYRO_UNITS = {"rad/s": 1.0, "deg/s": math.pi / 180.0}
-_TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
-_MAG_UNITS = {"ut": 1.0, "nt": 1e-3, "mt": 1e3, "gauss": 100.0}
-_MAG_NAMES = {"ut": "uT", "nt": "nT", "mt": "mT", "gauss": "gauss"}
-_ALIASES = {
-    "m/s^2": "m/s^2", "m/s2": "m/s^2", "m/s²": "m/s^2", "m/s/s": "m/s^2", "ms^-2": "m/s^2", "m*s^-2": "m/s^2",
-    "mps2": "m/s^2", "m/s**2": "m/s^2", "g": "g", "mg": "mg",
-    "deg/s": "deg/s", "°/s": "deg/s", "dps": "deg/s", "degree/s": "deg/s", "degrees/s": "deg/s", "deg/sec": "deg/s",
-    "rad/s": "rad/s", "rad/sec": "rad/s", "rads": "rad/s", "rps": "rad/s",
-    "s": "s", "sec": "s", "seconds": "s", "ms": "ms", "msec": "ms", "us": "us", "µs": "us", "μs": "us",
-    "ut": "ut", "µt": "ut", "μt": "ut", "microtesla": "ut", "nt": "nt", "mt": "mt", "gauss": "gauss", "ga": "gauss",
-}  # fmt: skip
 _QUANTITY = {
     "accelerometer": "acc", "acceleration": "acc", "accel": "acc", "acc": "acc", "a": "acc",
     "gyroscope": "gyro", "gyro": "gyro", "gyr": "gyro", "angvel": "gyro", "w": "gyro", "g": "gyro",
@@ -128,11 +92,6 @@ class IMUData:
         return int(self.time.shape[0])
 
 
-def _normalize_unit(unit: str) -> str | None:
-    u = unit.strip().lower().replace(" ", "")
-    return _ALIASES.get(u) or _ALIASES.get(unit.strip().replace(" ", ""))
-
-
 def _split_name(raw: str) -> tuple[str, str | None]:
     """``"Acc X [m/s^2]"`` -> (``"acc_x"``, ``"m/s^2"``); the unit is None when not given."""
     m = _UNIT_RE.match(raw.strip())
@@ -181,8 +140,8 @@ def read_imu_csv(
         raise ValueError(f"fps must be a positive number; got {fps}")
     arg_units = {"acc": acc_unit, "gyro": gyro_unit}
     for key, unit in arg_units.items():
-        table = _ACC_UNITS if key == "acc" else _GYRO_UNITS
-        if unit is not None and _normalize_unit(unit) not in table:
+        table = ACC_UNITS if key == "acc" else GYRO_UNITS
+        if unit is not None and normalize_unit(unit) not in table:
             raise ValueError(f"{key}_unit must be one of {list(table)}; got {unit!r}")
 
     header, rows, file_fps = _read_table(path)
@@ -199,16 +158,16 @@ def read_imu_csv(
             unit = _declared_unit(path, q, header, cols)
             vectors = {s: data[:, [by_key[(s, q, a)] for a in "xyz"]] for s in sensors if (s, q, "x") in by_key}
             if arg_units.get(q) is not None:
-                unit, source[q] = _normalize_unit(arg_units[q]), "argument"
+                unit, source[q] = normalize_unit(arg_units[q]), "argument"
             elif unit is not None:
                 source[q] = "header"
             elif q == "mag":
                 units[q], source[q], out[q] = "as read", "none", vectors
                 continue
             else:
-                unit, source[q] = _detect(path, q, np.concatenate(list(vectors.values()))), "detected"
-            units[q] = _MAG_NAMES.get(unit, unit) if q == "mag" else unit
-            scale = {"acc": _ACC_UNITS, "gyro": _GYRO_UNITS, "mag": _MAG_UNITS}[q][unit]
+                unit, source[q] = detect_unit(path, q, np.concatenate(list(vectors.values()))), "detected"
+            units[q] = MAG_NAMES.get(unit, unit) if q == "mag" else unit
+            scale = {"acc": ACC_UNITS, "gyro": GYRO_UNITS, "mag": MAG_UNITS}[q][unit]
             out[q] = {s: v * scale for s, v in vectors.items()}
 
     if time_col is None:
@@ -244,11 +203,11 @@ def read_imu_csv(
 
 def _declared_unit(path: Path, q: str, header: list[tuple[str, int]], cols: list[int]) -> str | None:
     """The canonical unit the header declares for quantity ``q`` (all its columns alike), or None."""
-    table = {"acc": _ACC_UNITS, "gyro": _GYRO_UNITS, "mag": _MAG_UNITS}[q]
+    table = {"acc": ACC_UNITS, "gyro": GYRO_UNITS, "mag": MAG_UNITS}[q]
     declared = set()
     for c in cols:
         raw = _split_name(header[c][0])[1]
-        unit = None if raw is None else _normalize_unit(raw)
+        unit = None if raw is None else normalize_unit(raw)
         if raw is not None and unit not in table:
             raise FormatError(path, f"unknown {q} unit {raw!r}", field=header[c][0], line=header[c][1])
         declared.add(unit)
@@ -280,12 +239,12 @@ def _time_column(
     name, raw_unit = _split_name(head[0])
     suffix = _TIME_RE.match(name)["unit"]
     if raw_unit is not None or suffix:
-        unit = _normalize_unit(raw_unit if raw_unit is not None else suffix)
-        if unit not in _TIME_UNITS:
+        unit = normalize_unit(raw_unit if raw_unit is not None else suffix)
+        if unit not in TIME_UNITS:
             raise FormatError(path, f"unknown time unit {raw_unit!r}", field=head[0], line=head[1])
-        return raw_t * _TIME_UNITS[unit], unit, "header"
-    unit = _detect_time_unit(path, steps, fps if fps is not None else file_fps)
-    return raw_t * _TIME_UNITS[unit], unit, "detected"
+        return raw_t * TIME_UNITS[unit], unit, "header"
+    unit = detect_time_unit(path, steps, fps if fps is not None else file_fps)
+    return raw_t * TIME_UNITS[unit], unit, "detected"
 
 
 def _read_table(path: Path) -> tuple[list[tuple[str, int]], list[tuple[int, list[str]]], float | None]:
@@ -409,26 +368,3 @@ def _parse_numbers(
     data = np.full((len(rows), n_cols), np.nan)
     data[:, needed] = sub
     return data
-
-
-def _detect(path: Path, q: str, vectors: np.ndarray) -> str:
-    mag = np.linalg.norm(vectors, axis=1)
-    if q == "acc":
-        med = float(np.median(mag))
-        for unit, (lo, hi) in (("g", (0.5, 2.0)), ("m/s^2", (5.0, 20.0)), ("mg", (500.0, 2000.0))):
-            if lo <= med <= hi:
-                return unit
-        raise FormatError(path, f"cannot detect the accelerometer unit (median |a| = {med:.4g}): pass acc_unit")
-    return "deg/s" if float(np.percentile(mag, 99.9)) > 25.0 else "rad/s"
-
-
-def _detect_time_unit(path: Path, steps: np.ndarray, fps: float | None) -> str:
-    if steps.size == 0:
-        return "s"
-    dt = float(np.median(steps))
-    if fps is not None:
-        return min(_TIME_UNITS, key=lambda u: abs(math.log(fps * dt * _TIME_UNITS[u])))
-    for unit, scale in _TIME_UNITS.items():
-        if 1.0 / (dt * scale) >= 10.0:
-            return unit
-    raise FormatError(path, f"cannot detect the time unit (median step {dt:.4g}): declare it, e.g. 'time [ms]'")

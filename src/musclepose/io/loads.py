@@ -27,7 +27,7 @@ import numpy as np
 from .c3d import C3DData, plate_wrenches
 from .errors import FormatError
 from .opensim import ExternalForceSpec, read_external_loads, read_table
-from .osim_model import OSIM_TO_SEGMENT
+from .opensim.model import OSIM_TO_SEGMENT
 
 __all__ = ["ForceRecord", "c3d_loads", "opensim_loads"]
 

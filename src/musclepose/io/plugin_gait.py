@@ -4,16 +4,8 @@ A C3D processed by Vicon's Plug-in Gait carries 16 lower-body markers (ASIS, PSI
 tibia wands, knee, ankle, heel, toe) and the subject measurements of the model
 (``PROCESSING`` group: leg length, inter-ASIS distance, ASIS-trochanter distance, knee and
 ankle widths). Generic landmark positions fit these markers poorly (a thigh wand sits
-wherever the clinician put it), so the joints are located the way Plug-in Gait locates them:
-
-- hip joint centres from the pelvis markers by the Davis et al. (1991) regression that
-  Plug-in Gait uses (Davis RB, Õunpuu S, Tyburski D, Gage JR, *Hum Mov Sci* 10:575-587;
-  constants as in the Plug-in Gait reference guide: ``C = 0.115 L - 15.3`` mm,
-  ``theta = 0.5`` rad, ``beta = 0.314`` rad, ASIS-trochanter distance
-  ``0.1288 L - 48.56`` mm when not measured, marker radius 7 mm);
-- knee and ankle joint centres as the file stores them (``LKJC``, ``RKJC``, ``LAJC``,
-  ``RAJC`` modelled markers, from Plug-in Gait's chord function).
-
+wherever the clinician put it), so the joints are located the way Plug-in Gait locates them
+(:func:`pig_joint_centres`: hips by the Davis et al. 1991 regression, knees and ankles as stored).
 :func:`pig_motion` then scales our body to those joint centres (thigh and shank lengths,
 hip width, the subject's height and mass), and solves inverse kinematics with the joint
 centres as heavily weighted virtual markers plus the pelvis and foot markers, registered on
@@ -26,8 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..body import Body, forward_kinematics
+from ..body.anthropometry import standard_lengths
 from ..motion.core import Motion
-from ..motion.ik import MarkerSet, scale_to_static, solve_ik
+from ..motion.ik import solve_ik
+from ..motion.marker_set import MarkerSet
+from ..motion.scaling import scale_to_static
 from .c3d import C3DData
 from .errors import FormatError
 from .opensim import TRC_UNITS
@@ -62,6 +57,13 @@ def _point(data: C3DData, name: str) -> np.ndarray:
 
 def pig_joint_centres(data: C3DData) -> dict[str, np.ndarray]:
     """Hip (Davis 1991), knee and ankle joint centres ``name -> (T, 3)`` m, in the data's axes.
+
+    Hip joint centres come from the pelvis markers by the Davis et al. (1991) regression that
+    Plug-in Gait uses (Davis RB, Õunpuu S, Tyburski D, Gage JR, *Hum Mov Sci* 10:575-587;
+    constants as in the Plug-in Gait reference guide: ``C = 0.115 L - 15.3`` mm, ``theta = 0.5``
+    rad, ``beta = 0.314`` rad, ASIS-trochanter distance ``0.1288 L - 48.56`` mm when not
+    measured, marker radius 7 mm); knee and ankle joint centres are the ``LKJC``, ``RKJC``,
+    ``LAJC``, ``RAJC`` modelled markers the file stores (Plug-in Gait's chord function).
 
     Raises
     ------
@@ -117,8 +119,6 @@ def pig_motion(data: C3DData, mass_kg: float | None = None, height_m: float | No
         dist = {k: float(np.nanmedian(np.linalg.norm(jc[a] - jc[b], axis=-1))) for k, a, b in (
             ("thigh_r", "RHJC", "RKJC"), ("thigh_l", "LHJC", "LKJC"), ("shank_r", "RKJC", "RAJC"),
             ("shank_l", "LKJC", "LAJC"), ("hip_width", "RHJC", "LHJC"))}  # fmt: skip
-    from ..body.anthropometry import standard_lengths
-
     lengths = standard_lengths(height)
     lengths["thigh"] = 0.5 * (dist["thigh_r"] + dist["thigh_l"])
     lengths["shank"] = 0.5 * (dist["shank_r"] + dist["shank_l"])

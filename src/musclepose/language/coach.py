@@ -23,22 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from ..signals.coaching import (
-    FAULT_KNOWLEDGE,
-    SIDED_FAULTS,
-    UPPER_BODY,
-    CoachFacts,
-    FaultFact,
-    coach_text,
-    fmt_value,
-    peak_extensor_moments,
-    strength_word,
-)
+from ..catalogue import FAULTS, SIDED_FAULTS, UPPER_BODY, strength_word
+from ..signals.coaching import CoachFacts, FaultFact, coach_text, fmt_value, peak_extensor_moments
 from .prompts import DetectedFault, PhysicsSummary
 
 __all__ = [
-    "FAULT_NAMES",
-    "UPPER_BODY",
     "coach_summary",
     "faults_mentioned",
     "misstated_facts",
@@ -46,8 +35,6 @@ __all__ = [
     "target_text",
     "ungrounded_numbers",
 ]
-
-FAULT_NAMES = tuple(sorted(FAULT_KNOWLEDGE))
 
 
 def _median(values: list[Any]) -> float | None:
@@ -102,7 +89,7 @@ def target_text(
         depth_deg=_round(summary.depth_deg, "{:.0f}"),
         eccentric_s=_round(summary.eccentric_s, "{:.1f}"),
         concentric_s=_round(summary.concentric_s, "{:.1f}"),
-        faults=tuple(_fact(name, f, shown.get(name)) for name, f in true_faults.items() if name in FAULT_KNOWLEDGE),
+        faults=tuple(_fact(name, f, shown.get(name)) for name, f in true_faults.items() if name in FAULTS),
         peak_moments=dict(summary.peak_moments),
     )
     return coach_text(facts, rng)
@@ -119,8 +106,8 @@ def _fact(name: str, true: Mapping[str, Any], shown: DetectedFault | None) -> Fa
 
 def _patterns() -> dict[str, re.Pattern]:
     out = {}
-    for name, (label, _, _) in FAULT_KNOWLEDGE.items():
-        words = {label, name.replace("_", " ")}
+    for name, info in FAULTS.items():
+        words = {info.label, name.replace("_", " ")}
         out[name] = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.IGNORECASE)
     return out
 
@@ -147,7 +134,7 @@ def misstated_facts(text: str, summary: PhysicsSummary) -> tuple[int, int]:
     grounded numbers and words put in the wrong place."""
     checked = wrong = 0
     for f in summary.faults or ():
-        label = FAULT_KNOWLEDGE.get(f.name, ("",))[0]
+        label = FAULTS[f.name].label if f.name in FAULTS else ""
         k = text.find(label) if label else -1
         if k < 0:
             continue

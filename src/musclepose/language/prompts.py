@@ -22,6 +22,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..catalogue import strength_word
+from ..signals.coaching import fmt_value
+
 __all__ = ["SYSTEM_PROMPT", "DetectedFault", "PhysicsSummary", "build_prompt"]
 
 SYSTEM_PROMPT = (
@@ -59,8 +62,6 @@ class DetectedFault:
 
     def measured(self) -> str:
         """``"hip adduction at the bottom 12 deg"`` (as the expert coach prints it), or ``""``."""
-        from ..signals.coaching import fmt_value
-
         if self.value is None or not self.what:
             return ""
         return f"{self.what.partition(', ')[0]} {fmt_value(self.value, self.unit)} {self.unit}".replace(" %", "%")
@@ -160,8 +161,6 @@ class PhysicsSummary:
         if self.peak_grf_bw is not None:
             out.append(f"Peak ground reaction: {self.peak_grf_bw:.2f} body weights per foot")
         if self.faults is not None:
-            from ..signals.coaching import strength_word
-
             # One fault per line, most severe first: the order the coaching text addresses them in
             # (a single "; "-joined line let the LLM stop after the first of two faults).
             found = [

@@ -44,7 +44,7 @@ r = 0.57 / 0.70. Least squares on the same eight features (:func:`fit_grf_coeffi
 gives r = 0.994 in-sample and r = 0.987 (RMSE 0.07 BW) when the coefficients of one foot
 predict the other foot; the CoP fraction reaches r = 0.98. Fitted coefficients are specific
 to the activity they were fitted on (the gait fit predicts 1.17 BW in quiet standing).
-Prefer coefficients fitted to the activity, or :func:`musclepose.body.contact.estimate_grf`
+Prefer coefficients fitted to the activity, or :func:`musclepose.body.grf.estimate_grf`
 when the whole-body kinematics are known (r = 0.995 on the same trial, no fitting).
 """
 

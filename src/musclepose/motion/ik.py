@@ -1,97 +1,34 @@
-"""Inverse kinematics: markers or 3D keypoints -> ``q``, and body scaling from a static trial.
+"""Inverse kinematics: marker or 3D keypoint trajectories -> ``q``, all frames at once in torch.
 
-Both problems are weighted least squares on the body's forward kinematics, solved for all
-frames at once in torch (float64):
-
-- **Tracking** (:func:`solve_ik`): minimise over ``q (T, 47)``
-  ``sum_t sum_m w_m |x_m(q_t) - y_tm|^2`` (missing samples masked)
-  ``+ lambda_s * sum_t |q_t - (q_(t-1) + q_(t+1)) / 2|^2`` (temporal smoothness)
-  ``+ lambda_lim * sum |violation of the range of motion|^2``
-  ``+ lambda_prior * sum_k p_k q_k^2`` on DoF no marker observes (e.g. the neck without
-  head markers), so that the solution is unique, by batched Levenberg-Marquardt (Marquardt
-  1963) with the analytic marker Jacobian. The root pose is initialised per frame from the
-  markers on the pelvis (Kabsch 1976), and each limb segment with three or more markers is
-  initialised the same way, so that large joint angles (a deep squat) start near the answer.
-- **Scaling** (:func:`scale_to_static`): minimise the same marker error over one static
-  pose and per-group scale factors (pelvis, trunk, upper arm, forearm, thigh, shank, foot;
-  left and right share one factor) that stretch the segments' joint offsets and the
-  markers' local positions together, as OpenSim's scale tool does with marker pairs; one
-  pose, so L-BFGS (Nocedal & Wright 2006, ch. 7) with a strong Wolfe line search suffices.
-
-Where markers are ``(segment, local position)`` pairs: a :class:`MarkerSet`. They come
-from an OpenSim model (:mod:`musclepose.io.osim_model`), from the body's own virtual
-landmarks (keypoints), or from any other source.
+:func:`solve_ik` minimises over ``q (T, 47)`` the weighted marker error
+``sum_t sum_m w_m |x_m(q_t) - y_tm|^2`` (missing samples masked), plus a temporal smoothness
+term ``lambda_s sum_t |q_t - (q_(t-1) + q_(t+1)) / 2|^2``, soft range-of-motion limits and a
+prior pulling DoF that no marker observes toward zero (so that the solution is unique), by
+batched Levenberg-Marquardt (Marquardt 1963) with the analytic marker Jacobian. Markers come
+as a :class:`~musclepose.motion.marker_set.MarkerSet`; scaling the body to a static trial is
+:mod:`.scaling`. Conventions: world Y-up, metres, radians, ``q`` as in
+:mod:`musclepose.body.skeleton`.
 """
 
 from __future__ import annotations
 
+import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..body import Body, forward_kinematics
-from ..body.kinematics import joint_matrices, parent_rotations, segment_rotations
-from ..body.rotations import matrix_to_euler_zxy
+from ..body import Body
+from ..body.kinematics import joint_rotations, parent_rotations, segment_rotations
+from ..body.model import JOINT_DOF_SLOTS
 from .core import Motion
+from .marker_set import MarkerSet, initial_pose, marker_positions, unobserved_dofs
 
-STATIC_ZERO = ("lumbar_", "thoracic_", "neck_", "scapula_")
+__all__ = ["IKResult", "solve_ik"]
+
 SPINE_LIMIT_SCALE = 1e-2
 HARD_MARGIN = float(np.radians(10.0))
-__all__ = ["IKResult", "MarkerSet", "SCALE_GROUPS", "scale_to_static", "solve_ik"]
-
-# Scale groups: which segment lengths (keys of Body.lengths) each factor stretches.
-SCALE_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # group: (segments whose geometry it scales, Body.lengths keys it multiplies)
-    "pelvis": (("pelvis",), ("pelvis", "hip_width")),
-    "trunk": (
-        ("lumbar", "thorax", "head", "scapula_r", "scapula_l"),
-        ("torso", "head", "clavicle_drop", "clavicle_forward", "shoulder_width", "shoulder_drop"),
-    ),
-    "upperarm": (("upperarm_r", "upperarm_l"), ("upperarm",)),
-    "forearm": (("forearm_r", "forearm_l", "hand_r", "hand_l"), ("forearm", "hand", "hand_full")),
-    "thigh": (("thigh_r", "thigh_l"), ("thigh",)),
-    "shank": (("shank_r", "shank_l"), ("shank",)),
-    "foot": (("foot_r", "foot_l"), ("foot", "foot_full", "heel_back", "ankle_height")),
-}
-
-
-@dataclass(frozen=True)
-class MarkerSet:
-    """Named points fixed in segment frames of a body.
-
-    Attributes
-    ----------
-    names : tuple[str, ...]
-    segments : np.ndarray, (M,) int
-        Segment index of each marker.
-    local : np.ndarray, (M, 3)
-        Position in the segment frame (m).
-    weights : np.ndarray, (M,)
-        Relative weight in the least-squares fit (1 by default).
-    """
-
-    names: tuple[str, ...]
-    segments: np.ndarray
-    local: np.ndarray
-    weights: np.ndarray = field(default=None)  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        m = len(self.names)
-        if self.segments.shape != (m,) or self.local.shape != (m, 3):
-            raise ValueError(f"MarkerSet: {m} names but segments {self.segments.shape} and local {self.local.shape}")
-        if self.weights is None:
-            object.__setattr__(self, "weights", np.ones(m))
-
-    def subset(self, names: list[str]) -> MarkerSet:
-        idx = [self.names.index(n) for n in names]
-        return MarkerSet(tuple(names), self.segments[idx], self.local[idx], self.weights[idx])
-
-    def scaled(self, body: Body, factors: dict[str, float]) -> MarkerSet:
-        """Local positions stretched by the scale factor of each marker's segment group."""
-        s = _segment_scales(body, factors)
-        return MarkerSet(self.names, self.segments, self.local * s[self.segments, None], self.weights)
 
 
 @dataclass(frozen=True)
@@ -115,136 +52,6 @@ class IKResult:
     marker_rms_m: dict[str, float]
     iterations: int
     seconds: float
-
-
-def _segment_scales(body: Body, factors: dict[str, float] | torch.Tensor):
-    names = list(SCALE_GROUPS)
-    if isinstance(factors, dict):
-        vals = np.array([float(factors.get(g, 1.0)) for g in names])
-        out = np.ones(body.n_segments)
-        for g, v in zip(names, vals, strict=True):
-            for seg in SCALE_GROUPS[g][0]:
-                out[body.segment_index(seg)] = v
-        return out
-    # Tensor of factors in SCALE_GROUPS order -> (18,) tensor (differentiable).
-    index = torch.zeros(body.n_segments, dtype=torch.long)
-    for gi, g in enumerate(names):
-        for seg in SCALE_GROUPS[g][0]:
-            index[body.segment_index(seg)] = gi
-    return factors[index]
-
-
-def marker_positions(
-    body: Body, q: torch.Tensor, markers: MarkerSet, offsets: torch.Tensor | None = None, local=None
-) -> torch.Tensor:
-    """World positions ``(..., M, 3)`` of ``markers`` at ``q (..., 47)``; optional scaled geometry."""
-    bt = body.tensors(q.dtype, q.device)
-    offsets = bt.offsets if offsets is None else offsets
-    local = torch.as_tensor(markers.local, dtype=q.dtype) if local is None else local
-    j = joint_matrices(bt, q)
-    rot = segment_rotations(j)
-    d = (parent_rotations(rot) @ offsets[..., :, :, None])[..., 0]
-    origins = q[..., None, 0:3] + torch.einsum("ij,...jk->...ik", bt.ancestors, d)
-    seg = torch.as_tensor(markers.segments)
-    return origins[..., seg, :] + (rot[..., seg, :, :] @ local[..., None])[..., 0]
-
-
-def _kabsch(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rotation R and translation t minimising |R a + t - b| over points (N, 3) (Kabsch 1976)."""
-    ca, cb = a.mean(0), b.mean(0)
-    h = (a - ca).T @ (b - cb)
-    u, _, vt = np.linalg.svd(h)
-    d = np.sign(np.linalg.det(vt.T @ u.T))
-    r = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
-    return r, cb - r @ ca
-
-
-def _initial_q(body: Body, markers: MarkerSet, y: np.ndarray) -> np.ndarray:
-    """Root pose from pelvis markers, limb joint angles from per-segment Kabsch fits."""
-    t = y.shape[0]
-    q = np.zeros((t, body.n_dof))
-    ref = marker_positions(body, torch.tensor(q[:1]), markers)[0].numpy()  # neutral, root at 0
-    rots = np.tile(np.eye(3), (t, body.n_segments, 1, 1))
-    have = np.zeros(body.n_segments, dtype=bool)
-    for s in range(body.n_segments):
-        idx = np.flatnonzero(markers.segments == s)
-        if len(idx) < 3:
-            continue
-        have[s] = True
-        for k in range(t):
-            ok = idx[np.isfinite(y[k, idx]).all(-1)]
-            if len(ok) < 3:
-                continue
-            r, tr = _kabsch(ref[ok], y[k, ok])
-            rots[k, s] = r
-            if s == 0:
-                q[k, 0:3] = tr
-    # Joint rotation = parent^T child; only where both are observed (else identity).
-    for s in range(1, body.n_segments):
-        p = body.parents[s]
-        if not have[s]:
-            continue
-        while p > 0 and not have[p]:
-            p = body.parents[p]
-        rel = np.swapaxes(rots[:, p], -1, -2) @ rots[:, s]
-        _set_joint(body, q, s, rel)
-    if have[0]:  # root rotation; its translation came from the pelvis fit (ref has the root at 0)
-        q[:, 3:6] = matrix_to_euler_zxy(torch.tensor(rots[:, 0])).numpy()
-    return np.unwrap(q, axis=0)
-
-
-def _set_joint(body: Body, q: np.ndarray, segment: int, rel: np.ndarray) -> None:
-    """Write the DoF of ``segment``'s joint in ``q (T, 47)`` from joint rotations ``rel (T, 3, 3)``."""
-    e = matrix_to_euler_zxy(torch.tensor(rel)).numpy()  # Z, X, Y about the unsigned axes
-    joint = next(j for j in body.joints if j.segment == segment)
-    for d in joint.dofs:
-        axis = int(np.argmax(np.abs(d.axis)))
-        q[:, body.dof_index(d.name)] = np.sign(d.axis[axis]) * e[:, {2: 0, 0: 1, 1: 2}[axis]]
-
-
-def _flat_feet(body: Body, q: np.ndarray) -> np.ndarray:
-    """The same pose with each foot turned flat (sole horizontal), keeping its heading."""
-    q = q.copy()[None]
-    fk = forward_kinematics(body, torch.tensor(q))
-    for side in ("r", "l"):
-        foot, shank = body.segment_index(f"foot_{side}"), body.segment_index(f"shank_{side}")
-        x = fk.rotations[0, foot, :, 0].numpy()
-        psi = np.arctan2(-x[2], x[0])
-        flat = np.array([[np.cos(psi), 0.0, np.sin(psi)], [0.0, 1.0, 0.0], [-np.sin(psi), 0.0, np.cos(psi)]])
-        rel = fk.rotations[0, shank].numpy().T @ flat
-        _set_joint(body, q, foot, rel[None])
-    return q[0]
-
-
-def _unobserved_dofs(body: Body, markers: MarkerSet) -> np.ndarray:
-    """1 for DoF whose distal subtree carries no marker (their value cannot be measured)."""
-    has = np.zeros(body.n_segments, dtype=bool)
-    has[np.unique(markers.segments)] = True
-    sub = has.copy()
-    for s in reversed(range(body.n_segments)):  # children come after parents
-        p = body.parents[s]
-        if p >= 0 and sub[s]:
-            sub[p] = True
-    prior = np.zeros(body.n_dof)
-    for joint in body.joints:
-        if joint.segment > 0 and not sub[joint.segment]:
-            for d in joint.dofs:
-                prior[body.dof_index(d.name)] = 1.0
-    # The lumbar and thoracic joints are in series with no marker between them: share the
-    # motion by a weak pull of both toward zero (minimum norm split).
-    for n in ("lumbar_flexion", "lumbar_bending", "lumbar_rotation", "thoracic_flexion", "thoracic_bending",
-              "thoracic_rotation"):  # fmt: skip
-        prior[body.dof_index(n)] = max(prior[body.dof_index(n)], 0.01)
-    return prior
-
-
-def _lbfgs(params, closure, max_iter: int, tol: float) -> int:
-    opt = torch.optim.LBFGS(
-        params, lr=1.0, max_iter=max_iter, history_size=50, tolerance_grad=tol, tolerance_change=1e-14,
-        line_search_fn="strong_wolfe",
-    )  # fmt: skip
-    opt.step(closure)
-    return int(opt.state[opt._params[0]]["n_iter"])
 
 
 def solve_ik(
@@ -297,8 +104,6 @@ def solve_ik(
     minimum are re-solved from their predecessor (:func:`_repair_jumps`).
 
     """
-    import time
-
     t0 = time.perf_counter()
     common = [n for n in markers.names if n in set(names)]
     if len(common) < 4:
@@ -309,7 +114,7 @@ def solve_ik(
     if y.shape[0] < 1:
         raise ValueError("no frames to solve")
     mask = np.isfinite(y).all(-1)
-    q_init = _initial_q(body, ms, y) if q0 is None else np.array(q0, dtype=np.float64)
+    q_init = initial_pose(body, ms, y) if q0 is None else np.array(q0, dtype=np.float64)
     free = np.ones(body.n_dof)
     for name, value in (locked or {}).items():
         free[body.dof_index(name)] = 0.0
@@ -385,8 +190,6 @@ def _repair_jumps(body, ms, y, mask, q, lm_args, max_step: float = JUMP_RAD) -> 
 
 def _marker_jacobian_setup(body: Body, ms: MarkerSet):
     """Per rotational DoF: its (segment, slot) and which markers it moves (descendant segments)."""
-    from ..body.model import JOINT_DOF_SLOTS
-
     seg_of = np.zeros(body.n_dof - 3, dtype=np.int64)
     flat = np.zeros(body.n_dof - 3, dtype=np.int64)
     for seg in range(body.n_segments):
@@ -409,11 +212,9 @@ def _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, 
     neighbours at their current values (block Jacobi), which converges because every frame's
     own markers dominate its Hessian.
     """
-    from ..body.kinematics import joint_rotations, parent_rotations, segment_rotations
-
     lo = torch.tensor(np.where(np.isfinite(body.dof_lower), body.dof_lower, -1e9))
     hi = torch.tensor(np.where(np.isfinite(body.dof_upper), body.dof_upper, 1e9))
-    prior = torch.tensor(np.sqrt(prior_weight * _unobserved_dofs(body, ms)))
+    prior = torch.tensor(np.sqrt(prior_weight * unobserved_dofs(body, ms)))
     w_all = torch.tensor(np.sqrt(ms.weights))[None, :, None] * torch.tensor(mask, dtype=torch.float64)[..., None]
     # The spine is two joints in series standing for ~20 vertebral levels; its cited ranges
     # are regional sums, so they are a weak prior there and a firm one on the limbs.
@@ -502,88 +303,3 @@ def _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, 
         done = (better & (old - new < 1e-7 * old + 1e-16)) | (lam[idx] >= 1e6)
         active[idx[done]] = False
     return q
-
-
-def scale_to_static(
-    body: Body,
-    markers: MarkerSet,
-    names: list[str] | tuple[str, ...],
-    positions: np.ndarray,
-    mass_kg: float | None = None,
-    max_iter: int = 300,
-    register: bool = True,
-    flat_feet: bool = False,
-) -> tuple[Body, MarkerSet, dict[str, float], np.ndarray]:
-    """Scale ``body`` and ``markers`` to a static trial, then place the markers.
-
-    ``positions (T, M, 3)`` are averaged over frames (NaN ignored) into one standing pose.
-    The static pose and the scale factors are fitted with the markers of non-zero weight
-    (give zero weight to markers whose model position is only a placeholder, such as
-    tracking clusters). With ``register``, every marker seen in the static trial is then
-    moved to where it was observed, in its segment's frame at the fitted pose (OpenSim's
-    scale tool does the same for its "unfixed" markers).
-
-    Returns the scaled body (masses from ``mass_kg`` or the original), the scaled and
-    registered marker set (all weights 1), the scale factor per group
-    (:data:`SCALE_GROUPS`) and the static pose ``q (47,)``.
-    """
-    common = [n for n in markers.names if n in set(names)]
-    ms = markers.subset(common)
-    fit = ms.weights > 0
-    if fit.sum() < 6:
-        got = [n for n, f in zip(common, fit, strict=True) if f]
-        raise ValueError(f"scaling needs at least 6 weighted markers; got {got}")
-    col = {n: i for i, n in enumerate(names)}
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: markers absent throughout
-        y = np.nanmean(np.asarray(positions, dtype=np.float64)[:, [col[n] for n in common]], axis=0)
-    mask = np.isfinite(y).all(-1) & fit
-    fit_set = ms.subset([n for n, m in zip(common, mask, strict=True) if m])
-    q_init = _initial_q(body, fit_set, y[mask][None])[0]
-    q = torch.tensor(q_init, requires_grad=True)
-    log_s = torch.zeros(len(SCALE_GROUPS), dtype=torch.float64, requires_grad=True)
-    bt = body.tensors(torch.float64)
-    parent = torch.tensor([max(p, 0) for p in body.parents])
-    y_t = torch.tensor(np.where(mask[:, None], y, 0.0))
-    m_t = torch.tensor(mask * ms.weights, dtype=torch.float64)
-    local0 = torch.tensor(ms.local)
-    prior = torch.tensor(_unobserved_dofs(body, fit_set))
-    # Standing upright defines zero for the spine, neck and shoulder girdle: they are fitted
-    # freely (so that trunk markers do not tilt the pelvis) and set to 0 for the registration.
-    free = torch.tensor([not n.startswith(STATIC_ZERO) for n in body.dof_names], dtype=torch.float64)
-    lo = torch.tensor(np.where(np.isfinite(body.dof_lower), body.dof_lower, -1e9))
-    hi = torch.tensor(np.where(np.isfinite(body.dof_upper), body.dof_upper, 1e9))
-
-    def closure():
-        q.grad = None
-        log_s.grad = None
-        s = _segment_scales(body, torch.exp(log_s))
-        offsets = bt.offsets * s[parent][:, None]
-        local = local0 * s[torch.as_tensor(ms.segments)][:, None]
-        x = marker_positions(body, q, ms, offsets=offsets, local=local)
-        loss = (((x - y_t) ** 2).sum(-1) * m_t).sum() / m_t.sum()
-        viol = torch.relu(q - hi) + torch.relu(lo - q)
-        loss = loss + 1e-2 * (prior * q.square()).sum() + 1e-4 * log_s.square().sum() + viol.square().sum()
-        loss.backward()
-        return loss
-
-    _lbfgs([q, log_s], closure, max_iter, 1e-12)
-    factors = {g: float(v) for g, v in zip(SCALE_GROUPS, torch.exp(log_s).detach().numpy(), strict=True)}
-    lengths = dict(body.lengths)
-    for g, (_, keys) in SCALE_GROUPS.items():
-        for k in keys:
-            lengths[k] = lengths[k] * factors[g]
-    scaled = Body.from_segment_lengths(lengths, mass_kg or body.mass_kg, body.sex)
-    out = ms.scaled(body, factors)
-    q_static = (q * free).detach()
-    if flat_feet:
-        q_static = torch.tensor(_flat_feet(scaled, q_static.numpy()))
-    if register:
-        fk = forward_kinematics(scaled, q_static)
-        seen = np.isfinite(y).all(-1)
-        local = out.local.copy()
-        for k in np.flatnonzero(seen):
-            i = out.segments[k]
-            local[k] = fk.rotations[i].numpy().T @ (y[k] - fk.origins[i].numpy())
-        out = MarkerSet(out.names, out.segments, local, np.ones(len(out.names)))
-    return scaled, out, factors, q_static.numpy()

@@ -2,7 +2,7 @@
 
 :func:`compute_kinetics` is the kinetic chain after inverse kinematics: low-pass the
 coordinates, differentiate, apply the external loads (force plates when there are any,
-otherwise ground reactions estimated from the kinematics by :mod:`musclepose.body.contact`),
+otherwise ground reactions estimated from the kinematics by :mod:`musclepose.body.grf`),
 run inverse dynamics (:func:`musclepose.body.inverse_dynamics`), and report the root residual.
 
 Conventions (documented in docs/validation_kinetics.md as well):
@@ -25,14 +25,17 @@ Conventions (documented in docs/validation_kinetics.md as well):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 from scipy.signal import butter, sosfiltfilt
 
 from ..body import ExternalWrench, forward_kinematics, inverse_dynamics
+from ..body.contact import foot_contact as contact_weights
 from ..body.dynamics import root_residual
+from ..body.grf import estimate_grf
+from ..body.muscles import mtg_parameters, static_optimization
 from .core import Motion
 
 __all__ = [
@@ -202,8 +205,6 @@ def _inside(points: np.ndarray, corners: np.ndarray, margin: float) -> np.ndarra
 def feet_on_floor(motion: Motion, qd: torch.Tensor | None = None) -> dict[str, np.ndarray]:
     """Which feet touch the (static) floor, per frame ``(T,)`` bool: the smooth contact weight
     of :func:`musclepose.body.contact.foot_contact` above one half."""
-    from ..body.contact import foot_contact as contact_weights
-
     if qd is None:
         qd = motion.velocities()[0]
     w = contact_weights(motion.body, motion.q, qd).weight.detach().cpu().numpy()
@@ -236,8 +237,6 @@ def assign_feet(
     Returns the records (a plate stepped on by both feet becomes two) and the shared
     intervals ``(t_start, t_end)`` in seconds.
     """
-    from dataclasses import replace
-
     if all(rec.segment is not None for rec in records):
         return list(records), []
     heel_toe = _heel_toe(motion)
@@ -314,7 +313,7 @@ def compute_kinetics(
     loads
         Measured :class:`~musclepose.io.loads.ForceRecord` s (force plates). Unassigned ones
         are given to the feet by :func:`assign_feet`. None: ground reactions are estimated
-        from the kinematics (:mod:`musclepose.body.contact`).
+        from the kinematics (:mod:`musclepose.body.grf`).
     cutoff_hz
         Low-pass cut-off for the coordinates (None: use them as they are).
     load_cutoff_hz
@@ -349,8 +348,6 @@ def compute_kinetics(
         source = "force plates"
         tau = inverse_dynamics(body, q, qd, qdd, external=external)
     else:
-        from ..body.contact import estimate_grf
-
         est = estimate_grf(body, q, qd, qdd)
         external = list(est.wrenches)
         source = "estimated"
@@ -371,8 +368,6 @@ def compute_kinetics(
         cop[foot] = centre_of_pressure(f, m0, floor)
     activations = muscle_residual = None
     if muscles:
-        from ..body.muscles import mtg_parameters, static_optimization
-
         so = static_optimization(mtg_parameters(body, age=age), q, qd, tau.detach())
         activations = so.activations.detach().cpu().numpy()
         muscle_residual = so.residual.detach().cpu().numpy()

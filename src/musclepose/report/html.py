@@ -1,24 +1,13 @@
 """The self-contained HTML coaching report written by ``musclepose demo`` and ``musclepose coach FILE``.
 
-One file that opens anywhere: CSS inline in a ``<style>`` element, no JavaScript, no external
-URLs, every figure an inline base64 PNG (matplotlib, rendered in memory by the Agg canvas; the
-kinetics figures of :func:`.kinetics_plots.plot_cycle_curves` are drawn into a temporary folder
-that is deleted, so nothing is left beside the report). All text that comes from the caller
-(title, coaching, prompt facts, fault names, run table) is HTML-escaped.
-
-Sections, in order: header (title, grade, quality scores, key facts); the coach's text; the
-rule-based coach's text for comparison (``reference_coaching``); detected faults; repetitions
-(start, end, duration, depth, lowest hip height, tempo, from :meth:`Analysis.to_dict`); what
-the coach was told (the prompt facts); figures: the seven channels over time
-(:mod:`musclepose.signals.channels`, recomputed from ``motion``: the :class:`Analysis` does not
-keep them) and the joint angles (hip, knee and ankle flexion right and left, lumbar flexion),
-both when ``motion`` is given, with each repetition shaded; the kinetics over the normalised
-repetition cycle (moments, ground reaction, activations) when ``kinetics`` is given; the run
-table (``extra``).
-
-Conventions: time in s, heights in m, angles in degrees (joint angles are the ``q`` DoFs of
-:mod:`musclepose.body.skeleton`, ISB, z = flexion, converted from radians); right side red,
-left side blue (dashed in the joint angles), as in :mod:`.kinetics_plots`.
+One file that opens anywhere: CSS inline, no JavaScript, no external URLs, every figure an
+inline base64 PNG (matplotlib's Agg canvas, in memory). All text from the caller is
+HTML-escaped. It reads a :class:`~musclepose.pipelines.results.ClipResult`: header (grade,
+quality, key facts), the coach's and the rule-based coach's text, the form screen's findings,
+repetitions, the prompt facts, the seven channels and (with a motion) the joint angles over time
+with repetitions shaded, (with kinetics) the moments, ground reaction and activations over the
+repetition cycle, and a run table. Time in s, heights in m, angles in degrees; right side red,
+left blue (dashed), as in :mod:`.kinetics_plots`.
 """
 
 from __future__ import annotations
@@ -34,10 +23,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..atomic import atomic_write
+from ..signals.channels import CHANNEL_NAMES, CHANNEL_UNITS, compute_channels
+from ..signals.rep_kinetics import cycle_curves
+from .kinetics_plots import plot_cycle_curves
 
 if TYPE_CHECKING:
-    from ..motion.core import Motion
-    from ..motion.kinetics import Kinetics
+    from ..pipelines.results import ClipResult
     from ..signals.analysis import Analysis
 
 __all__ = ["write_coach_report"]
@@ -156,11 +147,10 @@ def _shade_reps(ax, reps: list[dict[str, Any]]) -> None:
             ax.axvline(r["extreme_s"], color="tab:green", lw=0.7, ls=":", alpha=0.8)
 
 
-def _channels_png(motion: Motion | None, primary: str, reps: list[dict[str, Any]], channels=None, fps=None) -> bytes:
+def _channels_png(motion: Any, primary: str, reps: list[dict[str, Any]], channels=None, fps=None) -> bytes:
+    """``channels`` (name -> ``(T,)`` at ``fps``), else those of ``motion`` (a Motion)."""
     # A bare Figure (no pyplot): rendered by the Agg canvas, no global backend state touched.
     from matplotlib.figure import Figure
-
-    from ..signals.channels import CHANNEL_NAMES, CHANNEL_UNITS, compute_channels
 
     if motion is not None:
         ch, t = compute_channels(motion), motion.times
@@ -190,7 +180,7 @@ def _channels_png(motion: Motion | None, primary: str, reps: list[dict[str, Any]
     return _png(fig)
 
 
-def _angles_png(motion: Motion, reps: list[dict[str, Any]]) -> bytes:
+def _angles_png(motion: Any, reps: list[dict[str, Any]]) -> bytes:
     from matplotlib.figure import Figure
 
     t = motion.times
@@ -215,10 +205,7 @@ def _angles_png(motion: Motion, reps: list[dict[str, Any]]) -> bytes:
     return _png(fig)
 
 
-def _kinetics_pngs(kinetics: Kinetics, analysis: Analysis, title: str) -> list[tuple[str, bytes]]:
-    from ..signals.rep_kinetics import cycle_curves
-    from .kinetics_plots import plot_cycle_curves
-
+def _kinetics_pngs(kinetics: Any, analysis: Analysis, title: str) -> list[tuple[str, bytes]]:
     # plot_cycle_curves writes files; draw them into a private temporary folder and read them back.
     with tempfile.TemporaryDirectory(prefix="musclepose-report-") as folder:
         paths = plot_cycle_curves(cycle_curves(kinetics, analysis), folder, title=title)
@@ -253,19 +240,22 @@ def _header(title: str, a: dict[str, Any], analysis: Analysis) -> str:
     )
 
 
-def _faults_section(faults: list[dict] | None) -> str:
+def _faults_section(faults: Sequence[Any] | None) -> str:
+    """The form screen's findings (``DetectedFault`` s); None leaves the section out."""
     if faults is None:
         return ""
     if not faults:
         return '<h2>Detected faults</h2><p class="muted">No faults detected.</p>'
+    side = {"r": " (right)", "l": " (left)"}
     rows = []
     for f in faults:
-        p = f.get("probability")
+        p = f.probability
         pf = float(p) if p is not None and np.isfinite(float(p)) else None
         bar = f'<span class="bar" style="width:{60 * min(max(pf, 0.0), 1.0):.0f}px"></span>' if pf is not None else ""
         prob = bar + (escape(f"{pf:.0%}") if pf is not None else "—")
-        name = escape(str(f.get("name", "?")).replace("_", " "))
-        rows.append([name, prob, _num(f.get("measured"), ".3g", str(f.get("unit") or ""))])
+        label = f"{f.name.replace('_', ' ')}{side.get(f.side or '', '')}, severity {f.severity:.2f}"
+        name = escape((label + (f" ({f.what})" if f.what else "")).replace("_", " "))
+        rows.append([name, prob, _num(f.value, ".3g", str(f.unit or ""))])
     return "<h2>Detected faults</h2>" + _table(["fault", "probability", "measured"], rows, numeric={2})
 
 
@@ -300,48 +290,36 @@ def _check_matches(what: str, duration_s: float, analysis: Analysis) -> None:
 
 def write_coach_report(
     path: str | Path,
+    clip: ClipResult,
     *,
     title: str,
-    analysis: Analysis,
     coaching: str,
     summary_lines: list[str],
-    faults: list[dict] | None = None,
     reference_coaching: str | None = None,
-    motion: Motion | None = None,
-    kinetics: Kinetics | None = None,
     extra: dict[str, str] | None = None,
-    channels: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the HTML coaching report of one recording (see the module docstring).
+    """Write the HTML coaching report of one clip (see the module docstring).
 
     Parameters
     ----------
     path
         The ``.html`` file to write (atomically). Its folder must exist.
+    clip
+        What the pipelines found: its ``analysis`` (grade, repetitions, tempo), ``faults`` (the
+        form screen's findings; None leaves the section out, an empty list says none were found),
+        ``channels`` (default those the analysis kept, else recomputed from ``motion``),
+        ``motion`` (adds the joint angles) and ``kinetics`` (adds the moments, ground reaction
+        and activations over the repetition cycle).
     title
         Shown as the heading, e.g. ``"squat: squat_valgus.json"``.
-    analysis
-        From :func:`musclepose.signals.analyze_motion`: grade, repetitions, tempo.
     coaching
         The coach's text, shown prominently (line breaks kept).
     summary_lines
         The facts the coach was given (``PhysicsSummary.lines()``).
-    faults
-        Detected faults, each ``{"name", "probability", "measured", "unit"}`` (``measured``
-        may be ``None``). ``None`` leaves the section out; an empty list says none were found.
     reference_coaching
         The rule-based coach's text, shown for comparison.
-    motion
-        The recording the analysis was computed from: adds the seven channels and the joint
-        angles over time.
-    kinetics
-        Its :class:`~musclepose.motion.kinetics.Kinetics`: adds the moments, ground reaction
-        and (when computed) activations over the repetition cycle.
     extra
         Rows of a small "Run" table (model, checkpoint, latency, ...).
-    channels
-        The seven channels (name -> ``(T,)``, at ``analysis.fps``) to plot; default those the
-        analysis kept (``Analysis.channels``), else recomputed from ``motion``.
 
     Returns
     -------
@@ -355,9 +333,10 @@ def write_coach_report(
     IsADirectoryError
         ``path`` is a folder.
     ValueError
-        ``motion`` or ``kinetics`` is not the recording the analysis covers.
+        ``clip.motion`` or ``clip.kinetics`` is not the recording the analysis covers.
     """
     path = Path(path)
+    analysis, motion, kinetics = clip.analysis, clip.motion, clip.kinetics
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot write the report {path}: its folder {path.parent} does not exist")
     if path.is_dir():
@@ -375,11 +354,11 @@ def write_coach_report(
             "<h2>Rule-based coach, for comparison</h2>",
             f'<div class="card reference">{escape(reference_coaching)}</div>',
         ]
-    parts += [_faults_section(faults), _reps_section(a)]
+    parts += [_faults_section(clip.faults), _reps_section(a)]
     told = "".join(f"<li>{escape(str(line))}</li>" for line in summary_lines)
     parts += ["<h2>What the coach was told</h2>", f'<div class="card told"><ul>{told}</ul></div>']
 
-    channels = channels if channels is not None else analysis.channels  # what the analysis ran on
+    channels = clip.channels if clip.channels is not None else analysis.channels  # what the analysis ran on
     if motion is not None or channels is not None:
         parts.append("<h2>Movement</h2>")
         parts.append(

@@ -11,7 +11,6 @@ from .analysis import Analysis, RepSummary, analyze_motion
 from .channels import CHANNEL_NAMES, CHANNEL_UNITS, channels_array, channels_from_clip, compute_channels
 from .damping import DampingEstimate, estimate_damping
 from .energy import MechanicalEnergy, segment_energy
-from .exercises import EXERCISES, ExerciseSpec
 from .phases import PHASES, PhaseSegmenter, PhaseSpan, Tempo
 from .quality import QualityScores, grade
 from .reps import RepSegmenter
@@ -21,11 +20,9 @@ from .waves import WaveFeatures, wave_features
 __all__ = [
     "CHANNEL_NAMES",
     "CHANNEL_UNITS",
-    "EXERCISES",
     "PHASES",
     "Analysis",
     "DampingEstimate",
-    "ExerciseSpec",
     "MechanicalEnergy",
     "PhaseSegmenter",
     "PhaseSpan",

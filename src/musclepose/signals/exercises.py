@@ -1,90 +1,23 @@
-"""Per-exercise analysis settings: which channel carries the repetitions and which way is eccentric.
+"""The analysis settings of an exercise, read from the catalogue: which channel carries the
+repetitions and which way is eccentric, and how to infer the direction when it is not known.
 
-``primary`` is the channel of :mod:`.channels` whose excursions are the repetitions;
 ``eccentric_first`` says whether the movement away from the resting position lowers the body
-or load (squat: the resting position is standing, the first movement is the descent) or
-raises it (overhead press: resting in the rack, the first movement is the press). Cyclic
-movements (jumping jacks) have no eccentric/concentric meaning; they are labelled as if
-eccentric-first. Names are normalised by :func:`normalise_exercise` (lower case, spaces and
-hyphens to underscores, common aliases).
+or load (squat: standing at rest, the first movement is the descent) or raises it (overhead
+press). Cyclic movements (jumping jacks) are labelled as if eccentric-first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-__all__ = ["EXERCISES", "ExerciseSpec", "exercise_spec", "infer_eccentric_first", "normalise_exercise"]
+from ..catalogue import Exercise, exercise, normalise_exercise
+
+__all__ = ["exercise_spec", "infer_eccentric_first", "normalise_exercise"]
 
 
-@dataclass(frozen=True)
-class ExerciseSpec:
-    """Analysis settings of one exercise."""
-
-    primary: str
-    eccentric_first: bool
-    cyclic: bool = False
-
-
-EXERCISES: dict[str, ExerciseSpec] = {
-    "squat": ExerciseSpec("legs_trajectory", True),
-    "front_squat": ExerciseSpec("legs_trajectory", True),
-    "lunge": ExerciseSpec("legs_trajectory", True),
-    "split_squat": ExerciseSpec("legs_trajectory", True),
-    "deadlift": ExerciseSpec("trajectory", False),
-    "romanian_deadlift": ExerciseSpec("trajectory", True),
-    "good_morning": ExerciseSpec("back_trajectory", True),
-    "overhead_press": ExerciseSpec("trajectory", False),
-    "bench_press": ExerciseSpec("trajectory", True),
-    "push_up": ExerciseSpec("arm_Trajectory", True),
-    "pull_up": ExerciseSpec("legs_trajectory", False),
-    "row": ExerciseSpec("arm_Trajectory", False),
-    "bicep_curl": ExerciseSpec("arm_Trajectory", False),
-    "lateral_raise": ExerciseSpec("shoulder_trajectory", False),
-    "front_raise": ExerciseSpec("shoulder_trajectory", False),
-    "sit_up": ExerciseSpec("core_", False),
-    "jumping_jack": ExerciseSpec("trajectory", True, cyclic=True),
-}
-
-_ALIASES = {
-    "squats": "squat",
-    "bodyweight_squat": "squat",
-    "air_squat": "squat",
-    "back_squat": "squat",
-    "lunges": "lunge",
-    "ohp": "overhead_press",
-    "shoulder_press": "overhead_press",
-    "military_press": "overhead_press",
-    "bench": "bench_press",
-    "pushup": "push_up",
-    "push_ups": "push_up",
-    "pushups": "push_up",
-    "press_up": "push_up",
-    "pullup": "pull_up",
-    "pull_ups": "pull_up",
-    "chin_up": "pull_up",
-    "curl": "bicep_curl",
-    "biceps_curl": "bicep_curl",
-    "rdl": "romanian_deadlift",
-    "situp": "sit_up",
-    "jumping_jacks": "jumping_jack",
-    "jumpjack": "jumping_jack",
-    "star_jump": "jumping_jack",
-}
-
-
-def normalise_exercise(name: str) -> str:
-    """Canonical exercise key: lower case, underscores, aliases resolved (unknown names pass through)."""
-    key = name.strip().lower().replace("-", "_").replace(" ", "_")
-    return _ALIASES.get(key, key)
-
-
-def exercise_spec(name: str | None) -> ExerciseSpec | None:
-    """Settings of a known exercise, ``None`` for ``None`` or an unknown name."""
-    if name is None:
-        return None
-    return EXERCISES.get(normalise_exercise(name))
+def exercise_spec(name: str | None) -> Exercise | None:
+    """The catalogue entry of a known exercise, ``None`` for ``None`` or an unknown name."""
+    return exercise(name)
 
 
 def infer_eccentric_first(

@@ -211,7 +211,7 @@ def run_analysis(
     table = np.stack([channels[n] for n in names], axis=1)
     seg = RepSegmenter(primary=primary).segment(table, fps, names=names)
     name = str(seg.primary_)
-    if spec is not None:
+    if spec is not None and spec.eccentric_first is not None:
         ecc_first = spec.eccentric_first
     else:
         heights = {n: channels[n] for n in ("trajectory", "legs_trajectory") if n in channels}

@@ -1,23 +1,8 @@
-"""Synthetic data: exercise motions, MuJoCo-consistent sensors (IMU, keypoints, markers)."""
+"""Synthetic data: exercise motions with the catalogue's faults (:mod:`.exercises`), sensors exact
+against MuJoCo (:mod:`.sensors`: IMU, camera keypoints, markers), domain randomisation
+(:mod:`.randomize`) and the dataset builder (:mod:`.dataset`)."""
 
-from .camera import CameraKeypoints, PinholeCamera, SimulatedMarkers, simulate_keypoints, simulate_markers
-from .exercises import EXERCISES as SIM_EXERCISES
-from .exercises import ExerciseSpec as SimExerciseSpec
-from .exercises import Fault, FaultSpec, foot_skating, generate, load_position
-from .imu import (
-    IMU_PRESETS,
-    PHONE,
-    WATCH,
-    IMUErrors,
-    IMUSignals,
-    IMUSite,
-    IMUSpec,
-    corrupt_imu,
-    imu_from_motion,
-    imu_site,
-    perturb_sites,
-    simulate_imu,
-)
+from .exercises import GENERATORS, Fault, Generator, foot_skating, generate, load_position
 from .randomize import (
     ClipParams,
     random_clip,
@@ -26,15 +11,32 @@ from .randomize import (
     sample_exercise_params,
     sample_faults,
 )
-from .squat import squat_motion
+from .sensors import (
+    IMU_PRESETS,
+    PHONE,
+    WATCH,
+    CameraKeypoints,
+    IMUErrors,
+    IMUSignals,
+    IMUSite,
+    IMUSpec,
+    PinholeCamera,
+    SimulatedMarkers,
+    corrupt_imu,
+    imu_from_motion,
+    imu_site,
+    perturb_sites,
+    simulate_imu,
+    simulate_keypoints,
+    simulate_markers,
+)
 
 __all__ = [
+    "GENERATORS",
     "IMU_PRESETS",
-    "SIM_EXERCISES",
     "ClipParams",
     "Fault",
-    "FaultSpec",
-    "SimExerciseSpec",
+    "Generator",
     "foot_skating",
     "generate",
     "load_position",
@@ -59,5 +61,4 @@ __all__ = [
     "simulate_imu",
     "simulate_keypoints",
     "simulate_markers",
-    "squat_motion",
 ]

@@ -43,9 +43,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..catalogue import SIDED_FAULTS
 from ..motion import Motion
-from ..signals.coaching import SIDED_FAULTS, peak_extensor_moments
-from .exercises import EXERCISES
+from ..signals.coaching import peak_extensor_moments
+from .exercises import GENERATORS, observe
 from .randomize import ClipParams, sample_body_params, sample_exercise_params, sample_faults
 
 __all__ = [
@@ -106,7 +107,7 @@ def clip_params_for(
     ``fault_rate``); ``duration_s``: choose the repetition count so the clip lasts about this.
     """
     rng = np.random.default_rng([seed, 1, index])
-    names = list(exercises) if exercises else sorted(EXERCISES)
+    names = list(exercises) if exercises else sorted(GENERATORS)
     exercise = names[int(rng.integers(len(names)))]
     subject = subjects[int(rng.integers(len(subjects)))]
     params = sample_exercise_params(exercise, rng, subject["height_m"])
@@ -115,7 +116,7 @@ def clip_params_for(
         params["reps"] = int(np.clip(round(duration_s / max(rep_s, 0.5)), 1, 12))
     chosen = sample_faults(exercise, rng, fault_rate)
     if faults is not None:
-        allowed = [f for f in faults if f in EXERCISES[exercise].faults]
+        allowed = [f for f in faults if f in GENERATORS[exercise].faults]
         chosen = {}
         if allowed and rng.random() < fault_rate:
             name = allowed[int(rng.integers(len(allowed)))]
@@ -126,7 +127,7 @@ def clip_params_for(
 
 
 def _camera(rng: np.random.Generator, height_m: float):
-    from .camera import PinholeCamera
+    from .sensors import PinholeCamera
 
     yaw = rng.uniform(-np.pi / 3, np.pi / 3)  # in front of the subject (+X), +-60 deg
     dist = rng.uniform(2.5, 4.0)
@@ -134,14 +135,15 @@ def _camera(rng: np.random.Generator, height_m: float):
     return PinholeCamera.look_at(pos, (0.0, 0.5 * height_m, 0.0), fov_deg=float(rng.uniform(50, 70)))
 
 
-def _fault_facts(cp: ClipParams, motion: Motion) -> tuple[list[Any], dict[str, Any]]:
+def _fault_facts(cp: ClipParams, motion: Motion, fk: Any = None) -> tuple[list[Any], dict[str, Any]]:
     from ..signals.coaching import FaultFact
 
-    spec = EXERCISES[cp.exercise]
+    spec = GENERATORS[cp.exercise]
+    observed = observe(motion, fk)
     facts, labels = [], {}
     for name, f in cp.faults.items():
         fs = spec.faults[name]
-        value = float(fs.measure(motion))
+        value = float(fs.measure(observed))
         unit, what = fs.unit_and_what()
         side = f.get("side") if f.get("side") in ("r", "l") and name in SIDED_FAULTS else None
         facts.append(FaultFact(name, float(f["severity"]), value, unit, what, side))
@@ -186,9 +188,7 @@ def synthesize_clip(
     from ..signals.channels import motion_fk
     from ..signals.coaching import CoachFacts, coach_text
     from ..signals.waves import run_analysis
-    from .camera import simulate_keypoints
-    from .exercise_measures import share_fk
-    from .imu import PHONE, WATCH, corrupt_imu, imu_sites, perturb_sites, simulate_imu
+    from .sensors import PHONE, WATCH, corrupt_imu, imu_sites, perturb_sites, simulate_imu, simulate_keypoints
 
     every = "all" in modalities
     clock = _Clock(timings)
@@ -197,7 +197,6 @@ def synthesize_clip(
     body, q = motion.body, motion.q
     clock.mark(STAGES[0])
     fk = motion_fk(motion)  # once, for the contacts, the IMUs, the keypoints, the channels and the fault measures
-    share_fk(motion, fk)
     clock.mark(STAGES[1])
     kin = clip_kinetics(motion, fk)
     arrays: dict[str, np.ndarray] = {
@@ -221,13 +220,12 @@ def synthesize_clip(
         kp = simulate_keypoints(body, q, camera=_camera(rng, body.height_m), fps=motion.fps, generator=gen, fk=fk)
         arrays["keypoints"] = torch.cat([kp.pixels, kp.confidence[..., None]], -1).numpy().astype(np.float32)
     clock.mark(STAGES[4])
-    spec = EXERCISES[cp.exercise]
-    run = run_analysis(motion, exercise=spec.signals_exercise, fk=fk)
+    run = run_analysis(motion, exercise=cp.exercise, fk=fk)
     from ..io.clip import CLIP_CHANNELS
 
     arrays["channels"] = np.stack([run.channels[c] for c in CLIP_CHANNELS], 1).astype(np.float32)
     clock.mark(STAGES[5])
-    facts, fault_labels = _fault_facts(cp, motion)
+    facts, fault_labels = _fault_facts(cp, motion, fk)
     reps = motion.metadata.get("reps", [])
     phases = [r.get("phases", {}) for r in reps]
     ecc = [p["eccentric_s"] for p in phases if isinstance(p, dict) and "eccentric_s" in p]
@@ -283,7 +281,7 @@ def _load_wrenches(motion: Motion, fk: Any = None) -> list:
     """The external load (bar, dumbbells) as wrenches on the segments holding it: its weight and
     inertia, ``m (g - a)`` split equally over its points (accelerations by central differences)."""
     from ..body import GRAVITY, ExternalWrench, forward_kinematics
-    from .exercise_base import world_points
+    from .exercises.base import world_points
 
     load = motion.metadata.get("load") or {}
     mass, segs, pts = float(load.get("mass_kg") or 0.0), load.get("segments") or [], load.get("points_local") or []
@@ -319,12 +317,12 @@ def clip_kinetics(motion: Motion, fk: Any = None) -> ClipKinetics:
 
     The load's weight and inertia act on the hands or back; the planted contact points
     (feet, hands, seat) share what the body then needs by
-    :func:`musclepose.body.contact.distribute_contact_forces`, so the root residual vanishes
+    :func:`musclepose.body.contact_forces.distribute_contact_forces`, so the root residual vanishes
     wherever the contacts can supply it (reported: ``residual_*`` over the ``supported``
     frames, those with a planted contact). Then inverse dynamics and static optimisation.
     """
     from ..body import mtg_parameters, segment_motion, static_optimization
-    from ..body.contact import distribute_contact_forces
+    from ..body.contact_forces import distribute_contact_forces
     from ..motion.kinetics import centre_of_pressure
 
     body, q = motion.body, motion.q
@@ -425,13 +423,13 @@ def build_dataset(
     if n < 1:
         raise ValueError(f"n must be at least 1; got {n}")
     for e in exercises or []:
-        if e not in EXERCISES:
-            raise ValueError(f"unknown exercise {e!r}; known: {sorted(EXERCISES)}")
-    known_faults = {f for spec in EXERCISES.values() for f in spec.faults}
+        if e not in GENERATORS:
+            raise ValueError(f"unknown exercise {e!r}; known: {sorted(GENERATORS)}")
+    known_faults = {f for spec in GENERATORS.values() for f in spec.faults}
     for f in faults or []:
         if f not in known_faults:
             raise ValueError(f"unknown fault {f!r}; known: {sorted(known_faults)}")
-    if faults and exercises and not any(f in EXERCISES[e].faults for f in faults for e in exercises):
+    if faults and exercises and not any(f in GENERATORS[e].faults for f in faults for e in exercises):
         raise ValueError(f"none of the faults {list(faults)} applies to {list(exercises)}")
     subjects = _subjects(seed, n_subjects or max(3, n // 8))
     config = {

@@ -12,7 +12,7 @@ Subjects
     somewhat leaner than the US adult mean (~29.5 in the 2015-2018 survey), as people who
     are recorded exercising tend to be.
 Exercise parameters
-    Uniform within each exercise's ``ranges`` (:data:`.exercises.EXERCISES`), which
+    Uniform within each exercise's ``ranges`` (:data:`.exercises.GENERATORS`), which
     ``scripts/calibrate_exercises.py`` checks cover real recordings (lengths scaled by
     stature / 1.75 m); the number of
     repetitions uniform in ``reps_range``; smooth joint-angle noise RMS uniform in
@@ -34,7 +34,7 @@ import numpy as np
 
 from ..body import Body
 from ..motion import Motion
-from .exercises import EXERCISES, generate
+from .exercises import GENERATORS, generate
 
 __all__ = [
     "ANTHROPOMETRY",
@@ -123,7 +123,7 @@ def sample_exercise_params(
 
     Lengths (``*_m``) in the ranges are for a 1.75 m subject and scale with ``height_m``.
     """
-    spec = EXERCISES[exercise]
+    spec = GENERATORS[exercise]
     scale = height_m / REFERENCE_HEIGHT_M
     p: dict[str, Any] = {
         k: float(rng.uniform(lo, hi)) * (scale if k.endswith("_m") else 1.0) for k, (lo, hi) in spec.ranges.items()
@@ -149,7 +149,7 @@ def sample_faults(
     severity_range: tuple[float, float] = (0.2, 1.0),
 ) -> dict[str, dict[str, Any]]:
     """Random faults for ``exercise``: none with probability ``1 - fault_rate``, else one or two."""
-    names = sorted(EXERCISES[exercise].faults)
+    names = sorted(GENERATORS[exercise].faults)
     if not names or rng.random() >= fault_rate:
         return {}
     n = 2 if (len(names) > 1 and rng.random() < 0.25) else 1
@@ -168,10 +168,10 @@ def sample_clip_params(
     **kwargs: Any,
 ) -> ClipParams:
     """One random clip's parameters: exercise, subject, exercise parameters, faults and a noise seed."""
-    names = list(exercises) if exercises is not None else sorted(EXERCISES)
-    unknown = [e for e in names if e not in EXERCISES]
+    names = list(exercises) if exercises is not None else sorted(GENERATORS)
+    unknown = [e for e in names if e not in GENERATORS]
     if unknown:
-        raise KeyError(f"unknown exercise(s) {unknown}; known: {sorted(EXERCISES)}")
+        raise KeyError(f"unknown exercise(s) {unknown}; known: {sorted(GENERATORS)}")
     exercise = names[int(rng.integers(len(names)))]
     h, m, sex = sample_body_params(rng)
     params = sample_exercise_params(exercise, rng, h, **kwargs)

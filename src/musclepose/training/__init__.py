@@ -1,5 +1,11 @@
-"""Training: checkpoints now; one trainer per task later."""
+"""Training: one trainer per task (the coach: :mod:`.coach`), losses, saving checkpoints, torchrun/DDP.
 
-from .checkpoint import load_checkpoint, save_checkpoint
+Running what was trained is :mod:`musclepose.pipelines`, which never imports this package.
+"""
 
-__all__ = ["load_checkpoint", "save_checkpoint"]
+from .checkpoint import save_checkpoint
+from .coach import CoachTrainConfig, train_coach
+from .coach_state import export_coach
+from .form_screen import fit_form_screen
+
+__all__ = ["CoachTrainConfig", "export_coach", "fit_form_screen", "save_checkpoint", "train_coach"]

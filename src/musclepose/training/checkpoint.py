@@ -1,17 +1,12 @@
-"""Checkpoints as folders: ``config.json`` + ``<part>.safetensors`` per module, written atomically.
+"""Saving a checkpoint folder, atomically (the format and loading: :mod:`musclepose.pipelines.checkpoint`).
 
-A checkpoint holds several named parts (e.g. ``encoder``, ``bridge``), each an ``nn.Module``
-built from a config dataclass (nanoGPT style). ``config.json`` records, per part, the config
-class and its fields, plus any JSON-able ``extra`` (training step, data, command line), so a
-checkpoint fully describes itself and loads without pickle (safetensors only; Hugging Face's
-``save_pretrained``/``from_pretrained`` convention). The folder is written under a temporary
-name and renamed into place, so an interrupted save leaves the previous checkpoint intact.
+The folder is written under a temporary name and renamed into place, so an interrupted save
+leaves the previous checkpoint intact.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import os
 import shutil
@@ -20,21 +15,27 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-__all__ = ["load_checkpoint", "save_checkpoint"]
+from ..pipelines.checkpoint import FORMAT, VERSION
+from ..pipelines.labels import LabelMap
 
-FORMAT = "musclepose.checkpoint"
-VERSION = 1
-# Config classes a checkpoint may name: only these are instantiated when loading (never an
-# arbitrary import path from a file).
-_ALLOWED_MODULES = ("musclepose.models.",)
+__all__ = ["save_checkpoint"]
 
 
-def save_checkpoint(folder: str | Path, parts: dict[str, torch.nn.Module], extra: dict[str, Any] | None = None) -> Path:
-    """Write ``parts`` (each with a dataclass ``.config``) and ``extra`` to ``folder``; returns it."""
+def save_checkpoint(
+    folder: str | Path,
+    parts: dict[str, torch.nn.Module],
+    extra: dict[str, Any] | None = None,
+    labels: LabelMap | None = None,
+) -> Path:
+    """Write ``parts`` (each with a dataclass ``.config``), ``labels`` (the label lists of their
+    heads, if any) and ``extra`` to ``folder``; returns it."""
     folder = Path(folder)
-    meta: dict[str, Any] = {"format": FORMAT, "version": VERSION, "parts": {}, "extra": extra or {}}
+    meta: dict[str, Any] = {"format": FORMAT, "version": VERSION}
+    if labels is not None:
+        meta["labels"] = labels.to_json()
+    meta |= {"parts": {}, "extra": extra or {}}
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
@@ -62,31 +63,3 @@ def save_checkpoint(folder: str | Path, parts: dict[str, torch.nn.Module], extra
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
-
-
-def _resolve(path: str) -> type:
-    if not path.startswith(_ALLOWED_MODULES):
-        raise ValueError(f"checkpoint names {path!r}, outside {_ALLOWED_MODULES}: refused")
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
-
-
-def load_checkpoint(folder: str | Path, map_location: str | torch.device = "cpu"):
-    """``(parts, extra)``: the modules rebuilt from their configs with their weights, and ``extra``."""
-    folder = Path(folder)
-    cfg_path = folder / "config.json"
-    if not cfg_path.is_file():
-        raise FileNotFoundError(f"{folder}: not a checkpoint (no config.json)")
-    meta = json.loads(cfg_path.read_text(encoding="utf-8"))
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{cfg_path}: format {meta.get('format')!r}, expected {FORMAT!r}")
-    parts = {}
-    for name, info in meta["parts"].items():
-        config = _resolve(info["config_class"])(**info["config"])
-        module = _resolve(info["module"])(config)
-        weights = folder / f"{name}.safetensors"
-        if not weights.is_file():
-            raise FileNotFoundError(f"{folder}: part {name!r} has no {weights.name}")
-        module.load_state_dict(load_file(weights, device=str(map_location)))
-        parts[name] = module
-    return parts, meta.get("extra", {})

@@ -1,0 +1,152 @@
+"""Skeleton and keypoint recordings onto our body: ``.bvh``, 3D keypoint ``.json``, Kinect ``.txt``.
+
+A foreign skeleton's joints become our points (:mod:`musclepose.motion.retarget`: joint names,
+length unit, up axis), then :func:`~musclepose.motion.keypoint_ik.keypoint_ik` solves the pose.
+Keypoint JSON must be 3D (2D needs a camera model: an error); keypoints below
+:data:`MIN_CONFIDENCE` are missing, and image units are scaled to an adult's legs. A clip JSON
+is not a motion (an error that names :func:`musclepose.pipelines.clips.load_clip`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..motion.core import Motion
+from ..motion.keypoint_ik import keypoint_ik
+from ..motion.retarget import ADULT_LEG_M, guess_unit, map_joint_names, rest_root_point, up_rotation
+from .bvh import read_bvh
+from .clip import is_clip_json
+from .errors import FormatError
+from .keypoints import read_keypoints
+from .kinect import read_kinect_joints
+from .load_common import frames_at, say
+
+__all__ = ["MIN_CONFIDENCE", "load_bvh", "load_keypoint_json", "load_kinect"]
+
+_KEYPOINT_JOINTS = (
+    "right_shoulder", "left_shoulder", "right_elbow", "left_elbow", "right_wrist", "left_wrist",
+    "right_hip", "left_hip", "right_knee", "left_knee", "right_ankle", "left_ankle",
+    "right_heel", "left_heel", "right_foot_index", "left_foot_index",
+)  # fmt: skip
+MIN_CONFIDENCE = 0.3  # keypoints below this detector confidence are treated as missing
+
+
+def _keypoint_motion(path, names, positions, rate, *, body, mass_kg, sex, fps, progress, meta, extra=None) -> Motion:
+    idx, rate = frames_at(len(positions), rate, fps)
+    try:
+        return keypoint_ik(
+            names, positions[idx], rate, body=body, mass_kg=mass_kg, sex=sex, progress=progress,
+            metadata={"source": str(path), **meta}, extra_points=extra,
+        )  # fmt: skip
+    except ValueError as err:
+        raise FormatError(path, f"cannot solve a pose: {err}") from None
+
+
+def _skeleton_to_points(
+    path: Path, joint_names: list[str], glob: np.ndarray, rest: np.ndarray, leg: float, unit_m: float | None
+):
+    """Foreign joint positions (file units, any up axis) -> our point names and metres, Y-up.
+
+    ``rest`` are the joints' rest-pose positions (offsets only), used to place the
+    skeleton's root (joint 0) on our pelvis as the point ``pelvis_root``.
+    """
+    mapping = map_joint_names(joint_names)
+    if not {"right_hip", "left_hip", "right_knee", "left_knee"} <= set(mapping):
+        raise FormatError(
+            path, f"cannot map the skeleton onto ours: found {mapping} among joints {joint_names} "
+            "(see musclepose.motion.retarget.BVH_JOINT_TABLE)",
+        )  # fmt: skip
+    names = list(mapping)
+    col = {n: i for i, n in enumerate(joint_names)}
+    unit, how = guess_unit(leg, unit_m)
+    pts = glob[:, [col[mapping[n]] for n in names]] * unit
+    rot, axis = up_rotation(names, pts)
+    pts = pts @ rot.T
+    meta: dict[str, Any] = {"joint_map": mapping, "unit_m": unit, "unit_rule": how, "up_axis_in_file": axis}
+    rest_m = {n: rest[col[mapping[n]]] * unit @ rot.T for n in names}
+    rest_m["root"] = rest[0] * unit @ rot.T
+    local = rest_root_point(rest_m)
+    extra = None
+    if local is not None:
+        extra = {"pelvis_root": ("pelvis", local)}
+        names = [*names, "pelvis_root"]
+        pts = np.concatenate([pts, (glob[:, 0] * unit @ rot.T)[:, None]], axis=1)
+        meta["root_joint"] = joint_names[0]
+        meta["root_in_pelvis_m"] = local.tolist()
+    return names, pts, meta, extra
+
+
+def load_bvh(path: Path, *, unit_m, body, mass_kg, sex, fps, progress) -> Motion:
+    """A ``.bvh`` skeleton retargeted by joint names, units (``unit_m`` overrides the guess) and up axis."""
+    say(progress, "reading BVH")
+    data = read_bvh(path)
+    _, glob = data.global_transforms()
+    m = map_joint_names(data.joint_names)
+    ji = {n: i for i, n in enumerate(data.joint_names)}
+    legs = [
+        np.linalg.norm(data.offsets[ji[m[f"{s}_knee"]]]) + np.linalg.norm(data.offsets[ji[m[f"{s}_ankle"]]])
+        for s in ("right", "left")
+        if f"{s}_knee" in m and f"{s}_ankle" in m
+    ]
+    if not legs:
+        raise FormatError(path, f"no knee and ankle joints to map (joints: {data.joint_names})")
+    rest = np.zeros((data.n_joints, 3))
+    for j, par in enumerate(data.parents):
+        rest[j] = data.offsets[j] + (rest[par] if par >= 0 else 0.0)
+    names, pts, meta, extra = _skeleton_to_points(path, data.joint_names, glob, rest, float(np.mean(legs)), unit_m)
+    return _keypoint_motion(
+        path, names, pts, data.fps, body=body, mass_kg=mass_kg, sex=sex, fps=fps, progress=progress, meta=meta,
+        extra=extra,
+    )  # fmt: skip
+
+
+def load_keypoint_json(path: Path, *, body, mass_kg, sex, fps, progress) -> Motion:
+    """3D keypoints (``.json``, :func:`~musclepose.io.keypoints.read_keypoints`) by keypoint IK."""
+    if is_clip_json(path):
+        raise FormatError(path, "a clip JSON holds seven channels, not a motion; use load_clip")
+    say(progress, "reading keypoints")
+    kp = read_keypoints(path, fps=fps if fps is not None else None)
+    if kp.dims == 2:
+        raise FormatError(
+            path, f"{kp.layout} keypoints are 2D (image x, y); lifting them to a 3D pose needs a camera model, "
+            "which is not supported yet",
+        )  # fmt: skip
+    rate = kp.fps if kp.fps is not None else 30.0
+    p = np.where((kp.confidence >= MIN_CONFIDENCE)[..., None], kp.positions, np.nan)
+    if kp.normalized and kp.image_size is not None:
+        p = p * np.array([kp.image_size[0], kp.image_size[1], kp.image_size[0]])
+    # Image axes (x right, y down, z away from the camera) -> Y up: a half turn about X.
+    p = p * np.array([1.0, -1.0, -1.0])
+    names = [n for n in _KEYPOINT_JOINTS if n in kp.names]
+    p = p[:, [kp.names.index(n) for n in names]]
+    ni = {n: i for i, n in enumerate(names)}
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        leg = np.nanmedian(
+            [np.linalg.norm(p[:, ni[f"{s}_hip"]] - p[:, ni[f"{s}_knee"]], axis=-1)
+             + np.linalg.norm(p[:, ni[f"{s}_knee"]] - p[:, ni[f"{s}_ankle"]], axis=-1) for s in ("right", "left")]
+        )  # fmt: skip
+    if not np.isfinite(leg) or leg <= 0:
+        raise FormatError(path, "no frame shows a hip, knee and ankle: cannot size the body")
+    # Image units carry no scale: the legs are taken to be an adult's (0.86 m hip to ankle).
+    unit = ADULT_LEG_M / float(leg)
+    meta = {"layout": kp.layout, "unit_m": unit, "unit_rule": "scaled to an adult leg", "fps_assumed": kp.fps is None}
+    return _keypoint_motion(
+        path, names, p * unit, rate, body=body, mass_kg=mass_kg, sex=sex, fps=None, progress=progress, meta=meta
+    )
+
+
+def load_kinect(path: Path, *, body, mass_kg, sex, fps, progress) -> Motion:
+    """A Kinect joint file (``.txt``, :mod:`musclepose.io.kinect`) by keypoint IK at 30 Hz."""
+    say(progress, "reading Kinect joints")
+    joint_names, glob, rest, leg, fmt = read_kinect_joints(path)
+    names, pts, meta, extra = _skeleton_to_points(path, joint_names, glob, rest, leg, None)
+    meta["format"] = fmt
+    return _keypoint_motion(
+        path, names, pts, 30.0, body=body, mass_kg=mass_kg, sex=sex, fps=fps, progress=progress, meta=meta,
+        extra=extra,
+    )  # fmt: skip

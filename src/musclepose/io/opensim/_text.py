@@ -1,0 +1,56 @@
+"""Text helpers shared by the OpenSim table (.mot/.sto) and TRC readers and writers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FormatError
+
+
+def _read_lines(path: Path) -> list[str]:
+    """The file's lines without line terminators (``\\r\\n`` or ``\\n``)."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")  # marker names written by Windows tools
+    lines = [s.rstrip("\r") for s in text.split("\n")]
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _cells(line: str) -> list[str]:
+    """Tab-separated cells if the line has tabs, else whitespace-separated."""
+    return line.split("\t") if "\t" in line else line.split()
+
+
+def _fmt(v: float) -> str:
+    # Shortest text that reads back to the same double (OpenSim parses it with strtod).
+    return repr(float(v))
+
+
+def _parse_numbers(
+    path: Path,
+    rows: list[list[str]],
+    linenos: list[int],
+    names: list[str],
+    what: str,
+    frames: list[int] | None = None,
+) -> np.ndarray:
+    """Convert equal-length rows of text to float64; on failure name the first bad cell."""
+    try:
+        return np.array(rows, dtype=np.float64).reshape(len(rows), len(names))
+    except ValueError:
+        pass
+    for r, (cells, lineno) in enumerate(zip(rows, linenos, strict=True)):
+        for c, text in enumerate(cells):
+            try:
+                float(text)
+            except ValueError:
+                frame = frames[r] if frames is not None else None
+                msg = f"{what} {text!r} is not a number"
+                raise FormatError(path, msg, line=lineno, frame=frame, field=names[c]) from None
+    raise FormatError(path, f"{what}s could not be parsed")  # pragma: no cover - unreachable

@@ -1,0 +1,146 @@
+"""Analysis of a file: a recording or a clip JSON -> a :class:`~.results.ClipResult`.
+
+Any file :func:`musclepose.io.load.load_motion` reads is loaded onto the body (inverse kinematics
+where needed) and analysed with :func:`musclepose.signals.analyze_motion`, with kinetics: force
+plates from ``loads`` (an OpenSim ExternalLoads .xml or a .c3d) or from the .c3d itself, else
+ground reactions estimated from the motion. A clip JSON (the seven channel schema) has no body:
+it is analysed from its channels alone (energies in J from the hip-height proxy and the mass).
+``progress(stage)`` is told each stage (a spinner's text).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..body import Body
+from ..io.c3d import read_c3d
+from ..io.clip import Clip, read_clip
+from ..io.clip import is_clip_json as clip_json
+from ..io.load import load_motion
+from ..io.loads import c3d_loads, opensim_loads
+from ..motion.kinetics import Kinetics, compute_kinetics
+from ..signals import Analysis, RepSummary, Tempo, analyze_motion
+from ..signals.exercises import normalise_exercise
+from ..signals.waves import run_analysis
+from .results import ClipResult
+
+__all__ = ["analyze_clip", "analyze_file", "is_clip_json", "loader_info", "recording_kinetics"]
+
+_LOADER_KEYS = ("source", "marker_set", "static", "scale_factors", "marker_rms_m", "source_fps", "units", "history")
+
+
+def _quiet(stage: str) -> None:
+    pass
+
+
+def is_clip_json(path: Path) -> bool:
+    """Whether ``path`` is a ``.json`` clip (:func:`musclepose.io.clip.is_clip_json`), not keypoints."""
+    return path.suffix.lower() == ".json" and clip_json(path)
+
+
+def analyze_clip(clip: Clip, exercise: str | None, body: Body) -> Analysis:
+    """The :class:`~musclepose.signals.Analysis` of a clip of channels only (energies for ``body``).
+
+    Mirrors :func:`~musclepose.signals.analyze_motion` on the clip's channels, which carry the
+    knee angle and hip height that depth needs.
+    """
+    exercise = exercise or clip.exercise or None
+    data = {**clip.channels, "fps": clip.fps}
+    run = run_analysis(data, body=body, exercise=exercise)
+    knee, hip = run.channels["knee_angle_trajectory"], run.channels["legs_trajectory"]
+    reps = [
+        RepSummary(
+            index=k,
+            start=s,
+            extreme=p,
+            end=e,
+            depth_knee_flexion_deg=float(np.max(knee[s : e + 1])),
+            min_hip_height_m=float(np.min(hip[s : e + 1])),
+            tempo=run.phases.tempo_[k],
+            phases=run.phases.rep_spans_[k],
+        )
+        for k, (s, p, e) in enumerate(run.segmenter.reps_)
+    ]
+    return Analysis(
+        exercise=normalise_exercise(exercise) if exercise else None,
+        fps=float(clip.fps),
+        duration_s=(clip.n_frames - 1) / float(clip.fps),
+        primary=run.features.channel,
+        reps=reps,
+        tempo=Tempo.median(run.phases.tempo_),
+        wave_features=run.features,
+    )
+
+
+def recording_kinetics(motion: Any, path: Path, loads: Path | None = None) -> Kinetics:
+    """Kinetics with the plates of ``loads`` (or of ``path`` itself, a .c3d), else estimated ground reactions."""
+    source = loads if loads is not None else (path if path.suffix.lower() == ".c3d" else None)
+    records = None
+    if source is not None:
+        if not source.exists():
+            raise FileNotFoundError(f"{source}: no such file")
+        if source.suffix.lower() == ".c3d":
+            records = [r for r in c3d_loads(read_c3d(source)) if np.nanmax(np.abs(r.force[:, 1])) > 20.0] or None
+        elif source.suffix.lower() == ".xml":
+            records = opensim_loads(source)
+        else:
+            raise ValueError(f"{source}: --loads takes an OpenSim ExternalLoads .xml or a .c3d")
+    return compute_kinetics(motion, records)
+
+
+def loader_info(meta: dict[str, Any]) -> dict[str, Any]:
+    """What the loader chose (marker set, static trial, scale factors, fit) from a motion's
+    ``metadata``, small enough to print."""
+    out = {k: meta[k] for k in _LOADER_KEYS if k in meta}
+    for k in ("layout", "format", "unit_m", "up_axis_in_file", "joint_map"):
+        if k in meta:
+            out[k] = meta[k]
+    if "opensim" in meta:
+        info = meta["opensim"]
+        out["opensim"] = {k: info.get(k) for k in ("osim_path", "in_degrees", "unmapped_columns")}
+    return out
+
+
+def analyze_file(
+    path: Path,
+    exercise: str | None = None,
+    *,
+    osim: Path | None = None,
+    static: Path | None = None,
+    mass_kg: float = 70.0,
+    sex: str = "male",
+    fps: float | None = None,
+    kinetics: bool = True,
+    loads: Path | None = None,
+    progress: Callable[[str], None] = _quiet,
+) -> ClipResult:
+    """Load and analyse ``path`` (module docstring); ``kinetics`` False skips inverse dynamics.
+
+    ``osim``, ``static``, ``mass_kg``, ``sex`` and ``fps`` go to the loader (``osim`` is its ``model``)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    t0 = time.perf_counter()
+    if is_clip_json(path):
+        clip = read_clip(path)
+        progress("analysing channels")
+        body = Body.standard(1.75, mass_kg, sex)
+        analysis = analyze_clip(clip, exercise, body)
+        return ClipResult(analysis, channels=clip.channels, body=body, path=path,
+                          timings_s={"analysis": time.perf_counter() - t0})  # fmt: skip
+    motion = load_motion(path, model=osim, static=static, mass_kg=mass_kg, sex=sex, fps=fps, progress=progress)
+    t1 = time.perf_counter()
+    kin = None
+    if kinetics:
+        progress("inverse dynamics, ground reactions and muscles")
+        kin = recording_kinetics(motion, path, loads)
+    progress("analysing")
+    analysis = analyze_motion(motion, exercise=exercise, kinetics=kin)
+    return ClipResult(analysis, channels=analysis.channels, motion=motion, kinetics=kin, body=motion.body, path=path,
+                      loader=loader_info(motion.metadata),
+                      timings_s={"load": t1 - t0, "analysis": time.perf_counter() - t1})  # fmt: skip
