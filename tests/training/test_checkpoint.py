@@ -24,7 +24,13 @@ def _parts():
 def test_round_trip_is_exact(tmp_path):
     parts = _parts()
     folder = save_checkpoint(tmp_path / "ckpt", parts, extra={"step": 7, "command": "musclepose train coach"})
-    assert sorted(p.name for p in folder.iterdir()) == ["bridge.safetensors", "config.json", "encoder.safetensors"]
+    # Plus the hidden manifest of what was written (only such a folder is ever replaced).
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".musclepose-manifest.json",
+        "bridge.safetensors",
+        "config.json",
+        "encoder.safetensors",
+    ]
     loaded, extra = load_checkpoint(folder)
     assert extra == {"step": 7, "command": "musclepose train coach"}
     assert loaded["bridge"].config == parts["bridge"].config

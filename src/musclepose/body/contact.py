@@ -22,10 +22,13 @@ from torch.func import jvp
 from .kinematics import segment_poses
 from .model import Body
 
-__all__ = ["FEET", "FootContact", "foot_contact", "sole_points", "sole_points_local"]
+__all__ = ["FEET", "MIN_BELT_SPEED", "FootContact", "foot_contact", "sole_points", "sole_points_local"]
 
 FEET = ("foot_r", "foot_l")
 _EPS = 1e-9
+#: Slowest floor speed (m/s) that ``floor_velocity="auto"`` takes for a treadmill belt (0.3 m/s is
+#: ~1 km/h, below any walking belt; a static floor's estimate is a few cm/s of marker noise).
+MIN_BELT_SPEED = 0.3
 
 
 def sole_points_local(body: Body) -> tuple[tuple[float, float, float], ...]:
@@ -96,6 +99,22 @@ def _jvp(fn, primals, tangents):
         return jvp(fn, primals, tangents)
 
 
+# Frames per forward-kinematics block of a long motion: the sole points and their velocities are
+# per frame, so blocks give the same numbers with a bounded working set (a 1-hour recording at
+# 100 Hz in one pass takes several GB of forward-mode intermediates).
+CONTACT_BLOCK = 20_000
+
+
+def _sole_points_and_velocities(body: Body, q: torch.Tensor, qd: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    if q.ndim < 2 or q.shape[-2] <= CONTACT_BLOCK:
+        return _jvp(lambda x: sole_points(body, x), (q,), (qd,))
+    parts = [
+        _jvp(lambda x: sole_points(body, x), (q[..., a : a + CONTACT_BLOCK, :],), (qd[..., a : a + CONTACT_BLOCK, :],))
+        for a in range(0, q.shape[-2], CONTACT_BLOCK)
+    ]
+    return torch.cat([p for p, _ in parts], dim=-4), torch.cat([v for _, v in parts], dim=-4)
+
+
 def _over_frames(q: torch.Tensor) -> bool:
     return q.ndim >= 2
 
@@ -133,9 +152,13 @@ def foot_contact(
     floor_velocity
         Velocity of the floor (m/s, world), e.g. ``(-1.2, 0, 0)`` for a treadmill belt;
         ``"estimate"``: the median over frames of the horizontal velocity of the lowest sole
-        point (a stance foot moves with the belt); ``None``: a static floor.
+        point (a stance foot moves with the belt); ``"auto"``: that estimate where it is a
+        belt, i.e. faster than :data:`MIN_BELT_SPEED` with the lowest point moving at it
+        (within that speed) in at least half the frames, else a static floor (overground
+        running, whose lowest point is often a swinging foot, stays static); ``None``: a
+        static floor.
     """
-    pts, vel = _jvp(lambda x: sole_points(body, x), (q,), (qd,))  # (..., 2 feet, 3 points, 3)
+    pts, vel = _sole_points_and_velocities(body, q, qd)  # (..., 2 feet, 3 points, 3)
     y = pts[..., 1]
     flat_y = y.flatten(-2)  # (..., 6)
     lowest = flat_y.argmin(-1, keepdim=True)
@@ -156,12 +179,19 @@ def _floor_velocity(spec, vel: torch.Tensor, lowest: torch.Tensor, q: torch.Tens
     if spec is None:
         return torch.zeros(3, dtype=q.dtype, device=q.device)
     if isinstance(spec, str):
-        if spec != "estimate":
-            raise ValueError(f"floor_velocity must be a (..., 3) tensor, 'estimate' or None; got {spec!r}")
+        if spec not in ("estimate", "auto"):
+            raise ValueError(f"floor_velocity must be a (..., 3) tensor, 'estimate', 'auto' or None; got {spec!r}")
         flat = vel.flatten(-3, -2)  # (..., 6, 3)
         v = flat.gather(-2, lowest[..., None].expand(lowest.shape[:-1] + (1, 3)))[..., 0, :]
         v = v * torch.tensor([1.0, 0.0, 1.0], dtype=v.dtype, device=v.device)
-        return v.median(dim=-2, keepdim=True).values if _over_frames(q) else v
+        if spec == "estimate":
+            return v.median(dim=-2, keepdim=True).values if _over_frames(q) else v
+        if not _over_frames(q):
+            return torch.zeros_like(v)  # one state cannot tell a belt from a step
+        belt = v.median(dim=-2, keepdim=True).values
+        with_it = (((v - belt) ** 2).sum(-1) < MIN_BELT_SPEED**2).to(v.dtype).mean(-1, keepdim=True)
+        moving = ((belt**2).sum(-1) > MIN_BELT_SPEED**2) & (with_it >= 0.5)
+        return torch.where(moving[..., None], belt, torch.zeros_like(belt))
     fv = torch.as_tensor(spec, dtype=q.dtype, device=q.device)
     if fv.shape[-1:] != (3,):
         raise ValueError(f"floor_velocity must have shape (..., 3); got {tuple(fv.shape)}")

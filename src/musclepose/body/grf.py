@@ -122,8 +122,10 @@ def estimate_grf(
     2. The total centre of pressure ``P`` on the floor and a vertical free moment follow from the
        required moment (three equations, three unknowns, as in a force plate).
     3. Each foot has a *natural* CoP ``c_i``: the contact-weighted mean of its heel and
-       metatarsal heads (heel strike: the heel; push-off: the forefoot; toe-tip contact counts
-       at the metatarsal heads, since our rigid foot has no toe joint). The share of foot ``i``
+       metatarsal heads (heel strike: the heel; push-off: the forefoot; flat: midway). The
+       forefoot's weight is the probability that the metatarsal heads or the toe tip touch,
+       ``1 - (1 - w_mth)(1 - w_toe)`` (toe-tip contact counts at the metatarsal heads, since our
+       rigid foot has no toe joint). The share of foot ``i``
        is the lever rule: ``a_i``, where ``P`` lies on the line from one natural CoP to the
        other, weighted by the contact weights, ``alpha_i = w_i a_i / sum_j w_j a_j``. This is
        the split for which the vertical forces balance about ``P`` with each CoP at its natural
@@ -184,9 +186,13 @@ def estimate_grf(
     mth = _on_floor(mth, floor)
     toe = _on_floor(toe, floor)
     # Toe-tip contact counts at the metatarsal heads: the rigid foot has no toe joint, and in
-    # push-off the real foot rolls over the metatarsal heads with its toes flat.
+    # push-off the real foot rolls over the metatarsal heads with its toes flat. Combined as a
+    # probability, not a sum: a flat foot's natural CoP is then midway, where the plates put it in
+    # mid-stance, not two thirds of the way to the forefoot (which delayed the load's transfer
+    # to the leading foot in double support: OpenSim's example walk, mid-transfer, share 0.69,
+    # now 0.72, the plates 0.79).
     pw = contact.point_weight
-    w_heel, w_fore = pw[..., 0:1], pw[..., 1:2] + pw[..., 2:3]
+    w_heel, w_fore = pw[..., 0:1], 1.0 - (1.0 - pw[..., 1:2]) * (1.0 - pw[..., 2:3])
     natural = (w_heel * heel + w_fore * mth + _EPS * 0.5 * (heel + mth)) / (w_heel + w_fore + _EPS)
     d = natural[..., 0, :] - natural[..., 1, :]
     a_r = (((cop_total - natural[..., 1, :]) * d).sum(-1) / ((d * d).sum(-1) + 1e-6)).clamp(0.02, 0.98)

@@ -25,9 +25,11 @@ __all__ = [
     "matrix_to_axis_angle",
     "matrix_to_euler_zxy",
     "matrix_to_quaternion",
+    "matrix_to_rotation_6d",
     "quaternion_multiply",
     "quaternion_to_axis_angle",
     "quaternion_to_matrix",
+    "rotation_6d_to_matrix",
     "rotation_about_axis",
     "skew",
 ]
@@ -196,3 +198,22 @@ def axis_angle_to_matrix(axis_angle: torch.Tensor) -> torch.Tensor:
 def matrix_to_axis_angle(matrix: torch.Tensor) -> torch.Tensor:
     """Rotation matrix ``(..., 3, 3)`` to axis-angle ``(..., 3)``."""
     return quaternion_to_axis_angle(matrix_to_quaternion(matrix))
+
+
+def matrix_to_rotation_6d(matrix: torch.Tensor) -> torch.Tensor:
+    """The 6-D rotation representation of Zhou et al. (2019, CVPR, "On the continuity of rotation
+    representations in neural networks"): the first two columns, ``(..., 3, 3) -> (..., 6)``
+    ordered ``(R00, R10, R20, R01, R11, R21)``."""
+    _check_last(matrix, (3, 3), "matrix")
+    return matrix[..., :, :2].transpose(-1, -2).reshape(matrix.shape[:-2] + (6,))
+
+
+def rotation_6d_to_matrix(d6: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`matrix_to_rotation_6d` for any 6 numbers: Gram-Schmidt on the two columns,
+    the third their cross product (Zhou et al. 2019), ``(..., 6) -> (..., 3, 3)``."""
+    _check_last(d6, (6,), "d6")
+    a1, a2 = d6[..., :3], d6[..., 3:]
+    b1 = torch.nn.functional.normalize(a1, dim=-1)
+    b2 = torch.nn.functional.normalize(a2 - (b1 * a2).sum(-1, keepdim=True) * b1, dim=-1)
+    b3 = torch.cross(b1, b2, dim=-1)
+    return torch.stack((b1, b2, b3), dim=-1)

@@ -12,23 +12,29 @@ from __future__ import annotations
 import math
 
 from .exercises import EXERCISES, exercise, normalise_exercise
-from .faults import FAULTS, SEVERITY_BANDS, strength_word
-from .types import Exercise, FaultInfo, FaultSpec, Observation, Phase, Rep
+from .faults import FAULTS, GRADE_CAPS, SEVERITY_BANDS, grade_cap, strength_word
+from .types import Exercise, FaultInfo, FaultSpec, Limits, Measure, Observation, Phase, Rep, SymmetryNorms
 
 __all__ = [
     "EXERCISES",
     "FAULTS",
     "FAULT_NAMES",
+    "GRADE_CAPS",
     "SEVERITY_BANDS",
     "SIDED_FAULTS",
+    "SymmetryNorms",
     "UPPER_BODY",
     "Exercise",
     "FaultInfo",
     "FaultSpec",
+    "Limits",
+    "Measure",
     "Observation",
     "Phase",
     "Rep",
     "exercise",
+    "grade_cap",
+    "measure_exercise",
     "measure_faults",
     "normalise_exercise",
     "strength_word",
@@ -54,4 +60,21 @@ def measure_faults(observation: Observation, name: str) -> dict[str, float]:
             v = math.nan
         if math.isfinite(v):
             out[fname] = v
+    return out
+
+
+def measure_exercise(observation: Observation, name: str) -> dict[str, float]:
+    """The :class:`Measure` s of exercise ``name`` (e.g. a drop jump's landing measures) on
+    ``observation``; one that cannot be measured (no landing, no kinetics) is left out."""
+    ex = exercise(name)
+    out: dict[str, float] = {}
+    if ex is None:
+        return out
+    for mname, spec in ex.measures.items():
+        try:
+            v = float(spec.measure(observation))
+        except (IndexError, KeyError, ValueError):
+            continue
+        if math.isfinite(v):
+            out[mname] = v
     return out

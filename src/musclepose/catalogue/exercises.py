@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import MappingProxyType
 
+from . import landings as ld
 from . import observables as ob
-from .types import Exercise, FaultSpec, Observation
+from .limb_exercises import LIMB_EXERCISES
+from .types import MAX_MOMENTS_NM_PER_KG, Exercise, FaultSpec, Limits, Measure, Observation
 
 __all__ = ["EXERCISES", "exercise", "normalise_exercise"]
 
@@ -62,17 +64,32 @@ _ASYM = _f(
     "largest left-right difference of hip adduction, knee, elbow or shoulder abduction (deg)",
     ob.asymmetry,
 )
+# Standing on both feet, which side drives more is which side carries more of the weight: the load
+# share (from where the centre of mass sits between the feet), not the angles, which differ with
+# stance and marker placement.
+_SHIFT = FaultSpec(
+    "asymmetric_drive",
+    "one side carries more of the load (weight shift towards ``side``)",
+    "weight shift to one side, (R - L) / (R + L) of the load (%, rep max)",
+    ob.weight_shift,
+    normal=10.0,
+    source="healthy lifters share the load 45-55 % between the feet (Sato & Heise 2012, J Strength Cond Res "
+    "26:342; a limb symmetry index of 90 %, Noyes et al. 1991)",
+)
+# Spine flexion from the pelvis to the thorax: markers see the two ends, not how the flexion splits
+# between the lumbar and thoracic joints in between (on squats1 the sum is within 1 deg of OpenSim's
+# single lumbar joint, the lumbar joint alone 15 deg above it).
 _LUMBAR = _f(
     "lumbar_flexion",
     "the lower back rounds (lumbar flexion, pelvis tucks under)",
-    "lumbar flexion (deg, rep max)",
-    lambda o: ob.rep_max(o, ob.dof_deg(o, "lumbar_flexion")),
+    "spine flexion, pelvis to thorax (deg, rep max)",
+    lambda o: ob.rep_max(o, ob.spine_flexion_deg(o)),
 )
 _HEEL = _f(
     "heel_lift",
     "the heels rise: the feet pitch about the balls",
-    "heel height (cm, rep max)",
-    lambda o: ob.rep_max(o, ob.heel_height_cm(o)),
+    "heel rise above its height at the start of the repetition, in stance (cm, rep max)",
+    ob.heel_lift_cm,
 )
 _DRIFT = _f(
     "bar_path_drift",
@@ -98,6 +115,15 @@ def _faults(*specs: FaultSpec) -> MappingProxyType:
     return MappingProxyType({f.name: f for f in specs})
 
 
+def _measures(*specs: Measure) -> MappingProxyType:
+    return MappingProxyType({m.name: m for m in specs})
+
+
+def _moments(**limits: float) -> MappingProxyType:
+    """Per-joint moment limits (N m/kg) over the catalogue-wide maxima."""
+    return MappingProxyType({**MAX_MOMENTS_NM_PER_KG, **limits})
+
+
 def _ex(name: str, description: str, primary: str | None, eccentric_first: bool | None, **kw) -> Exercise:
     return Exercise(name, description, primary, eccentric_first, **kw)
 
@@ -120,7 +146,7 @@ _LIST = (
                 lambda o: ob.rep_max(o, ob.trunk_inclination_deg(o) - ob.shank_inclination_deg(o)),
             ),
             _HEEL,
-            _ASYM,
+            _SHIFT,
             _f(
                 "bar_path_drift",
                 "the upper back (where a back-squat bar sits) drifts forward of the mid-foot",
@@ -129,6 +155,14 @@ _LIST = (
             ),
             _LUMBAR,
             _RUSHED,
+        ),
+        limits=Limits(
+            1000.0,
+            _moments(hip=4.0, knee=4.0, ankle=2.5, lumbar=5.0),
+            2.0,
+            "bodyweight squats: hip and knee extensor moments 0.5-2.5 N m/kg, back squats up to ~3.5 "
+            "(Flanagan & Salem 2008, J Strength Cond Res 22:1393; Escamilla 2001, Med Sci Sports Exerc "
+            "33:127); joint speeds below ~500 deg/s even in jump squats",
         ),
     ),
     _ex(
@@ -147,9 +181,16 @@ _LIST = (
                 lambda o: 100.0 * ob.hips_first(o),
             ),
             _valgus("during the pull"),
-            _ASYM,
+            _SHIFT,
             _lockout("hip_flexion"),
             _RUSHED,
+        ),
+        limits=Limits(
+            1000.0,
+            _moments(hip=5.0, knee=3.5, ankle=2.5, lumbar=6.0),
+            2.5,
+            "heavy deadlifts: hip extensor moments ~3-4 N m/kg, L5/S1 up to ~5 (Escamilla et al. 2000, Med Sci "
+            "Sports Exerc 32:1265; Cholewicki et al. 1991)",
         ),
     ),
     _ex(
@@ -178,6 +219,13 @@ _LIST = (
             _ASYM,
             _RUSHED,
         ),
+        limits=Limits(
+            1000.0,
+            _moments(hip=2.5, knee=2.5, ankle=2.0, lumbar=4.0, shoulder=3.0, elbow=2.5),
+            2.0,
+            "standing barbell press: shoulder and elbow moments below ~2 N m/kg (Kohler et al. 2010, J Strength "
+            "Cond Res 24:1586: loads up to ~60 % of body weight)",
+        ),
     ),
     _ex(
         "lunge",
@@ -196,8 +244,15 @@ _LIST = (
             ),
             _LEAN,
             _shallow("knee_flexion", at_extreme=True),
-            _f("heel_lift", "the front heel rises", "front heel height at the bottom (cm)", ob.lead_heel_height_cm),
+            _f("heel_lift", "the front heel rises", "front heel rise at the bottom (cm)", ob.lead_heel_height_cm),
             _RUSHED,
+        ),
+        limits=Limits(
+            1000.0,
+            _moments(hip=4.0, knee=4.0, ankle=2.5, lumbar=5.0),
+            2.5,
+            "forward lunges: front-knee extensor moments ~1.5-2.5 N m/kg, more with loads (Riemann et al. "
+            "2012, J Strength Cond Res 26:3036)",
         ),
     ),
     _ex(
@@ -231,6 +286,13 @@ _LIST = (
             _ASYM,
             _RUSHED,
         ),
+        limits=Limits(
+            1000.0,
+            _moments(hip=2.5, knee=2.0, ankle=2.0, lumbar=3.0, shoulder=3.0, elbow=2.5),
+            1.2,
+            "push-ups: about 65-75 % of the body weight on the hands (Ebben et al. 2011, J Strength Cond Res "
+            "25:2891), elbow and shoulder moments ~1 N m/kg",
+        ),
     ),
     _ex(
         "jumping_jack",
@@ -258,6 +320,13 @@ _LIST = (
             _valgus("on landing"),
             _ASYM,
         ),
+        flight=True,
+        limits=Limits(
+            1500.0,
+            _moments(hip=4.0, knee=4.0, ankle=4.0, lumbar=4.0, shoulder=2.0),
+            4.0,
+            "hopping and jumping-jack landings: 2-4 body weights per foot",
+        ),
     ),
     # The rest position is seated; whether a recording starts seated or standing is read from it.
     _ex(
@@ -267,7 +336,14 @@ _LIST = (
         None,
         depth="knee flexion seated (deg)",
         aliases=("chair_rise", "sit_stand"),
-        faults=_faults(_valgus("while rising"), _LEAN, _ASYM, _HEEL, _lockout("hip_flexion"), _RUSHED),
+        faults=_faults(_valgus("while rising"), _LEAN, _SHIFT, _HEEL, _lockout("hip_flexion"), _RUSHED),
+        limits=Limits(
+            1000.0,
+            _moments(hip=3.0, knee=2.5, ankle=1.5, lumbar=4.0),
+            1.5,
+            "chair rise: hip extensor moments ~1-1.5 N m/kg, knee ~0.7-1.2 (Schenkman et al. 1990, Phys Ther "
+            "70:638; Hughes et al. 1996, J Biomech 29:1509)",
+        ),
     ),
     _ex(
         "bent_over_row",
@@ -290,7 +366,134 @@ _LIST = (
                 lambda o: ob.rep_max(o, ob.trunk_inclination_deg(o)) - ob.rep_min(o, ob.trunk_inclination_deg(o)),
             ),
         ),
+        limits=Limits(
+            1000.0,
+            _moments(hip=4.0, knee=2.5, ankle=2.0, lumbar=5.0, shoulder=2.5, elbow=2.0),
+            2.0,
+            "bent-over rows: L5/S1 and hip moments of a held hip hinge with the load, ~2-3 N m/kg",
+        ),
     ),
+    _ex(
+        "drop_jump",
+        "drop (vertical) jump: step off a box, land on both feet and jump straight up",
+        "legs_trajectory",
+        True,
+        depth="peak knee flexion in the landing (deg)",
+        flight=True,
+        aliases=("drop_vertical_jump", "depth_jump", "dvj", "drop_landing"),
+        faults=_faults(
+            FaultSpec(
+                "knee_valgus",
+                "the knees cave inwards on landing",
+                "knee valgus at landing, frontal-plane projection angle (deg)",
+                ld.landing_fppa_deg,
+                1,
+                13.0,
+                "Herrington & Munro 2010 (Phys Ther Sport 11:56): drop-jump frontal-plane projection angles of "
+                "healthy adults are 3-8 deg (men) and 7-13 deg (women)",
+            ),
+            FaultSpec(
+                "asymmetric_drive",
+                "one leg takes more of the landing (towards ``side``)",
+                "landing asymmetry, |R - L| / max(R, L) of the vertical impulse (%)",
+                ld.landing_asymmetry_pct,
+                1,
+                15.0,
+                "a limb symmetry index below 85 % (Noyes et al. 1991, Am J Sports Med 19:513)",
+            ),
+        ),  # fmt: skip
+        measures=_measures(
+            Measure(
+                "landing_vertical_grf",
+                "peak vertical ground reaction in the landing (BW)",
+                ld.landing_grf_bw,
+                None,
+                "drop landings from 30-60 cm: about 3-6 body weights (Bobbert, Huijing & van Ingen Schenau "
+                "1987, Med Sci Sports Exerc 19:339)",
+            ),
+            Measure(
+                "landing_knee_valgus",
+                "knee valgus at landing, frontal-plane projection angle (deg)",
+                ld.landing_fppa_deg,
+                (3.0, 13.0),
+                "Herrington & Munro 2010",
+            ),
+            Measure(
+                "landing_asymmetry",
+                "landing asymmetry, |R - L| / max(R, L) of the vertical impulse (%)",
+                ld.landing_asymmetry_pct,
+                (0.0, 15.0),
+                "limb symmetry index >= 85 % (Noyes et al. 1991)",
+            ),
+            Measure("landing_knee_flexion", "peak knee flexion in the landing (deg)", ld.landing_knee_flexion_deg),
+        ),  # fmt: skip
+        limits=Limits(
+            2000.0,
+            _moments(hip=6.0, knee=6.0, ankle=5.0, lumbar=6.0),
+            5.0,
+            "drop landings: 3-6 body weights in all, knee and hip moments up to ~4-5 N m/kg (Decker et al. 2003, "
+            "Clin Biomech 18:662)",
+        ),
+    ),
+    _ex(
+        "run",
+        "running, overground or on a treadmill",
+        None,
+        None,
+        cyclic=True,
+        flight=True,
+        aliases=("running", "jog", "jogging", "sprint"),
+        measures=_measures(
+            Measure(
+                "contact_time",
+                "ground contact time per step (s)",
+                ld.contact_time_s,
+                (0.16, 0.32),
+                "distance running 0.2-0.3 s, sprinting below 0.2 s (Novacheck 1998, Gait Posture 7:77)",
+            ),
+            Measure(
+                "cadence",
+                "cadence (steps/min)",
+                ld.cadence_spm,
+                (150.0, 190.0),
+                "recreational runners 150-190 steps/min (Heiderscheit et al. 2011, Med Sci Sports Exerc 43:296)",
+            ),
+            Measure(
+                "stance_vertical_grf",
+                "peak vertical ground reaction in stance (BW)",
+                ld.stance_grf_bw,
+                (2.0, 3.0),
+                "2-3 body weights (Cavanagh & Lafortune 1980, J Biomech 13:397)",
+            ),
+            Measure(
+                "stance_knee_flexion",
+                "peak knee flexion in stance (deg)",
+                ld.stance_knee_flexion_deg,
+                (35.0, 50.0),
+                "about 40-45 deg (Novacheck 1998)",
+            ),
+            Measure(
+                "stance_knee_valgus",
+                "peak knee valgus in stance, frontal-plane projection angle (deg)",
+                ld.stance_fppa_deg,
+            ),
+            Measure(
+                "stance_asymmetry",
+                "difference of the sides' contact times (%)",
+                ld.stance_asymmetry_pct,
+                (0.0, 5.0),
+                "healthy runners' sides differ by a few per cent",
+            ),
+        ),  # fmt: skip
+        limits=Limits(
+            2000.0,
+            _moments(hip=5.0, knee=5.0, ankle=5.0, lumbar=5.0),
+            4.0,
+            "running to sprinting: 2-3 body weights per stance, ankle moments ~3-4 N m/kg, hip ~4 in sprints "
+            "(Novacheck 1998; Schache et al. 2011, Med Sci Sports Exerc 43:1260)",
+        ),
+    ),
+    *LIMB_EXERCISES,  # curls, raises, shrugs and the UI-PRMD rehabilitation movements (.limb_exercises)
     # Exercises analysed (repetitions, phases, tempo, kinetics) but not yet screened for faults.
     _ex("front_squat", "barbell front squat", "legs_trajectory", True),
     _ex("split_squat", "split squat, one foot forward", "legs_trajectory", True),
@@ -305,9 +508,7 @@ _LIST = (
         upper_body=True,
         aliases=("pullup", "pull_ups", "chin_up"),
     ),  # fmt: skip
-    _ex("bicep_curl", "biceps curl", "arm_Trajectory", False, upper_body=True, aliases=("curl", "biceps_curl")),
     _ex("lateral_raise", "lateral raise", "shoulder_trajectory", False, upper_body=True),
-    _ex("front_raise", "front raise", "shoulder_trajectory", False, upper_body=True),
     _ex("sit_up", "sit-up", "core_", False, aliases=("situp",)),
 )
 

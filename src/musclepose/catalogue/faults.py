@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 from .types import FaultInfo
 
-__all__ = ["FAULTS", "SEVERITY_BANDS", "strength_word"]
+__all__ = ["FAULTS", "GRADE_CAPS", "SEVERITY_BANDS", "grade_cap", "strength_word"]
 
 FAULTS: MappingProxyType[str, FaultInfo] = MappingProxyType(
     {
@@ -147,6 +147,34 @@ FAULTS: MappingProxyType[str, FaultInfo] = MappingProxyType(
             "energy leaks sideways instead of going into the movement",
             ("keep the torso still", "brace before each repetition", "stay stacked over the hips"),
         ),
+        # Single-limb and rehabilitation movements (catalogue.limb_exercises).
+        "upper_arm_swing": FaultInfo(
+            "the upper arm swinging",
+            "the shoulder and momentum lift the weight, so the biceps work through less of the load",
+            ("pin your elbows to your sides", "move only at the elbow", "use a weight you can curl without swinging"),
+            sided=True,
+        ),
+        "partial_range": FaultInfo(
+            "stopping short of the full range",
+            "the end of the range, where the muscle is shortest or the joint most mobile, goes untrained",
+            ("move through the full range", "finish each repetition at the end position", "lighten the load if needed"),
+            sided=True,
+        ),
+        "elbow_bend": FaultInfo(
+            "the arms bending",
+            "the arms take over part of the lift the shoulders should do",
+            ("keep your arms straight", "let the arms hang like ropes", "move only the shoulders"),
+            sided=True,
+        ),
+        "form_deviation": FaultInfo(
+            "the movement differing from correct form",
+            "an altered pattern shifts the work to other muscles and joints than the exercise intends",
+            (
+                "slow down and follow the prescribed movement",
+                "keep the rest of the body still",
+                "ask a coach to check it",
+            ),
+        ),
     }
 )
 
@@ -161,3 +189,19 @@ def strength_word(severity: float) -> str:
         if severity >= floor:
             return word
     return SEVERITY_BANDS[-1][1]
+
+
+#: The best grade a repetition set can earn with a fault of each strength: a movement graded A
+#: while the screen finds a pronounced fault in it contradicts itself.
+GRADE_CAPS: MappingProxyType[str, str] = MappingProxyType({"pronounced": "C", "moderate": "B", "slight": "A"})
+
+
+def grade_cap(grade: str | None, severities: list[float] | tuple[float, ...]) -> tuple[str | None, str | None]:
+    """``grade`` lowered to what the most severe fault allows (:data:`GRADE_CAPS`), and why (None: unchanged)."""
+    if grade is None or not severities:
+        return grade, None
+    word = strength_word(max(severities))
+    cap = GRADE_CAPS[word]
+    if grade in ("A", "B", "C", "D", "F") and grade < cap:  # letters: "A" < "B" < ... is better < worse
+        return cap, f"at most {cap} with a {word} fault"
+    return grade, None

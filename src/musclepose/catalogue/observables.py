@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..body.contact_points import back_bar_point_local, contact_point_local
+from ..body.kinematics import centre_of_mass
 from .types import Observation
 
 __all__ = [
@@ -19,10 +20,16 @@ __all__ = [
     "at_extremes",
     "back_bar_drift_cm",
     "dof_deg",
+    "elbow_out_by_side_cm",
     "elbow_out_cm",
     "excursion",
     "heel_height_cm",
+    "heel_lift_cm",
+    "heel_rise_by_side_cm",
+    "heel_rise_cm",
     "hips_first",
+    "knee_fppa_deg",
+    "knee_medial_by_side_cm",
     "knee_medial_cm",
     "lead_at_extremes",
     "lead_heel_height_cm",
@@ -32,8 +39,11 @@ __all__ = [
     "rep_max",
     "rep_min",
     "shank_inclination_deg",
+    "spine_flexion_deg",
     "stance_width_cm",
     "trunk_inclination_deg",
+    "weight_shift",
+    "weight_shift_pct",
 ]
 
 
@@ -42,15 +52,36 @@ def _frame(o: Observation, t: float) -> int:
     return int(round(t * o.fps))
 
 
+def _trusted(o: Observation, values: np.ndarray) -> np.ndarray:
+    """``values`` with the frames a finding may not come from (``o.trusted`` False) set to NaN."""
+    v = np.asarray(values, dtype=np.float64)
+    if o.trusted is None:
+        return v
+    return np.where(np.asarray(o.trusted, dtype=bool), v, np.nan)
+
+
+def _rep_mean(per_rep: list[float], what: str) -> float:
+    vals = [x for x in per_rep if np.isfinite(x)]
+    if not vals:
+        raise ValueError(f"no trusted frame for {what}")
+    return float(np.mean(vals))
+
+
+def _nanmax(x: np.ndarray) -> float:
+    return float(np.nanmax(x)) if np.isfinite(x).any() else float("nan")
+
+
 def at_extremes(o: Observation, values: np.ndarray) -> float:
-    """Mean of ``values (T,)`` at the repetitions' extreme frames."""
-    return float(np.mean(np.asarray(values)[np.array([_frame(o, r.extreme_s) for r in o.reps])]))
+    """Mean of ``values (T,)`` at the repetitions' extreme frames (trusted frames only)."""
+    v = _trusted(o, values)
+    return _rep_mean([v[min(_frame(o, r.extreme_s), len(v) - 1)] for r in o.reps], "the extremes")
 
 
 def rep_max(o: Observation, values: np.ndarray) -> float:
-    """Mean over repetitions of the maximum of ``values`` between each repetition's start and end."""
-    v = np.asarray(values)
-    return float(np.mean([np.max(v[_frame(o, r.start_s) : _frame(o, r.end_s) + 1]) for r in o.reps]))
+    """Mean over repetitions of the maximum of ``values`` between each repetition's start and end
+    (trusted frames only)."""
+    v = _trusted(o, values)
+    return _rep_mean([_nanmax(v[_frame(o, r.start_s) : _frame(o, r.end_s) + 1]) for r in o.reps], "the repetitions")
 
 
 def rep_min(o: Observation, values: np.ndarray) -> float:
@@ -60,12 +91,12 @@ def rep_min(o: Observation, values: np.ndarray) -> float:
 
 def excursion(o: Observation, values: np.ndarray) -> float:
     """Mean over repetitions of the largest rise of ``values`` above its value at the repetition's start."""
-    v = np.asarray(values)
+    v = _trusted(o, values)
     out = []
     for r in o.reps:
         a, b = _frame(o, r.start_s), _frame(o, r.end_s) + 1
-        out.append(np.max(v[a:b]) - v[min(a, len(v) - 1)])
-    return float(np.mean(out))
+        out.append(_nanmax(v[a:b]) - v[min(a, len(v) - 1)])
+    return _rep_mean(out, "the repetitions")
 
 
 def phase_duration(o: Observation, phase: str) -> float:
@@ -82,6 +113,11 @@ def dof_deg(o: Observation, name: str) -> np.ndarray:
     return np.degrees(m.q[:, m.body.dof_index(name)].detach().cpu().numpy())
 
 
+def spine_flexion_deg(o: Observation) -> np.ndarray:
+    """Flexion of the thorax on the pelvis (deg): the lumbar and thoracic joints' flexion together."""
+    return dof_deg(o, "lumbar_flexion") + dof_deg(o, "thoracic_flexion")
+
+
 def mean_sides(o: Observation, name: str) -> np.ndarray:
     return 0.5 * (dof_deg(o, f"{name}_r") + dof_deg(o, f"{name}_l"))
 
@@ -96,6 +132,31 @@ def asymmetry(o: Observation) -> float:
     pairs = ("hip_adduction", "knee_flexion", "elbow_flexion", "shoulder_abduction")
     diff = np.max([np.abs(dof_deg(o, f"{p}_r") - dof_deg(o, f"{p}_l")) for p in pairs], axis=0)
     return rep_max(o, diff)
+
+
+def weight_shift_pct(o: Observation) -> np.ndarray:
+    """How much more of the body weight the right foot carries than the left, ``(R - L) / (R + L)``
+    in %, per frame, from where the centre of mass sits between the two mid-feet (static
+    equilibrium: the lever rule across the stance). It is the load share a force plate under
+    each foot would show while the movement is slow, and it does not depend on stance width."""
+    fk, body = o.fk, o.motion.body
+    mid = 0.5 * (
+        torch.as_tensor(contact_point_local(body, "ball")) + torch.as_tensor(contact_point_local(body, "heel"))
+    )
+    feet = [(fk.origins[:, i] + fk.rotations[:, i] @ mid).numpy() for i in
+            (body.segment_index("foot_r"), body.segment_index("foot_l"))]  # fmt: skip
+    with torch.no_grad():
+        com = centre_of_mass(body, o.motion.q.detach().to(torch.float64).cpu()).numpy()
+    across = (feet[0] - feet[1])[:, [0, 2]]
+    width = np.linalg.norm(across, axis=-1)
+    u = across / np.maximum(width, 1e-6)[:, None]
+    share_r = np.clip(((com - feet[1])[:, [0, 2]] * u).sum(-1) / np.maximum(width, 1e-6), 0.0, 1.0)
+    return 100.0 * (2.0 * share_r - 1.0)
+
+
+def weight_shift(o: Observation) -> float:
+    """The repetitions' mean of the largest weight shift to either side (%, rep max of its magnitude)."""
+    return rep_max(o, np.abs(weight_shift_pct(o)))
 
 
 # ----------------------------------------------------------------------------- segments and points
@@ -128,10 +189,78 @@ def heel_height_cm(o: Observation) -> np.ndarray:
     return np.maximum(h["r"], h["l"])
 
 
+def _stance(o: Observation) -> dict[str, np.ndarray]:
+    """Per foot, ``(T,)`` True while the foot stands on the floor (contact weight above one half)."""
+    w = o.contact
+    return {"r": w[:, 0] > 0.5, "l": w[:, 1] > 0.5}
+
+
+def _heel_over_ball_cm(o: Observation) -> dict[str, np.ndarray]:
+    """Per foot, the heel point's height above the metatarsal heads (cm)."""
+    fk, body = o.fk, o.motion.body
+    rel = torch.as_tensor(contact_point_local(body, "heel") - contact_point_local(body, "ball"))
+    out = {}
+    for s in ("r", "l"):
+        i = body.segment_index(f"foot_{s}")
+        out[s] = 100.0 * (fk.rotations[:, i] @ rel)[:, 1].numpy()
+    return out
+
+
+def heel_rise_by_side_cm(o: Observation) -> dict[str, np.ndarray]:
+    """Per foot, how far (cm) the heel has risen above its own standing height, in stance only
+    (NaN while the foot is off the floor: a step, a flight or a box is not a heel lift).
+
+    In stance the metatarsal heads rest on the floor, so the heel's height above the floor is its
+    height above them; its standing height is that height's 10th percentile over the foot's stance
+    frames (the heel rests on the floor most of a stance). Measured against the foot's own ball,
+    the rise does not include where the model places the whole foot (on a real squat, leg-length
+    and soft-tissue errors move the fitted foot up and down by ~2 cm with the knee angle while its
+    markers stay on the floor), nor how high the model's heel point sits above the floor."""
+    h, stance = _heel_over_ball_cm(o), _stance(o)
+    out = {}
+    for s in ("r", "l"):
+        on = stance[s]
+        base = np.percentile(h[s][on], 10) if on.any() else np.nan
+        out[s] = np.where(on, h[s] - base, np.nan)
+    return out
+
+
+def heel_lift_cm(o: Observation) -> float:
+    """How far (cm) a heel rises during the repetitions above where it stood at their start (the
+    top of a squat, the seat of a chair rise), in stance only, the larger side, averaged over the
+    repetitions: a heel lift is the heel leaving the floor as the movement goes on. Measured on
+    the heel's height above the foot's own ball (:func:`heel_rise_by_side_cm`), and against the
+    repetition's start, so that a fitted foot whose pitch drifts with the knee angle by a degree
+    or two (a marker fit's leg-length compromise) is not read as a lift."""
+    h, stance = _heel_over_ball_cm(o), _stance(o)
+    per_rep = []
+    for r in o.reps:
+        a, b = _frame(o, r.start_s), min(_frame(o, r.end_s) + 1, len(h["r"]))
+        best = np.nan
+        for s in ("r", "l"):
+            v = np.where(stance[s][a:b], _trusted(o, h[s])[a:b], np.nan)
+            if np.isfinite(v[0]) and np.isfinite(v).any():
+                best = np.nanmax([best, np.nanmax(v) - v[0]])
+        per_rep.append(best)
+    return _rep_mean(per_rep, "the heels in stance")
+
+
+def heel_rise_cm(o: Observation) -> np.ndarray:
+    """The larger heel rise (cm) of the feet in stance, per frame (:func:`heel_rise_by_side_cm`)."""
+    h = heel_rise_by_side_cm(o)
+    both = np.stack([h["r"], h["l"]])
+    out = np.full(both.shape[1], np.nan)
+    some = np.isfinite(both).any(0)
+    out[some] = np.nanmax(both[:, some], axis=0)
+    return out
+
+
 def lead_heel_height_cm(o: Observation) -> float:
-    """Height of the lead (front) foot's heel at each repetition's extreme, averaged (lunges; cm)."""
-    h = _heels_cm(o)
-    return float(np.mean([h[r.lead][_frame(o, r.extreme_s)] for r in o.reps]))
+    """Rise of the lead (front) foot's heel above its standing height at each repetition's extreme,
+    averaged (lunges; cm)."""
+    h = heel_rise_by_side_cm(o)
+    vals = [_trusted(o, h[r.lead])[min(_frame(o, r.extreme_s), len(h[r.lead]) - 1)] for r in o.reps]
+    return _rep_mean(vals, "the lead heel")
 
 
 def _midfoot_x_cm(o: Observation) -> np.ndarray:
@@ -186,31 +315,43 @@ def _swivel_cm(base, middle, end, reference, away) -> np.ndarray:
     return 100.0 * ((middle - base) * md).sum(-1).numpy()
 
 
-def elbow_out_cm(o: Observation) -> np.ndarray:
-    """How far (cm) the elbow sits out to the side of the plane through the shoulder-wrist line
-    and the trunk's long axis (the elbow tucked under the bar), the larger side, per frame."""
+def elbow_out_by_side_cm(o: Observation) -> dict[str, np.ndarray]:
+    """Per side (``"r"``, ``"l"``), how far (cm) the elbow sits out to the side of the plane through
+    the shoulder-wrist line and the trunk's long axis (the elbow tucked under the bar), per frame."""
     fk, b = o.fk, o.motion.body
     th = fk.rotations[:, b.segment_index("thorax")]
-    out = []
+    out = {}
     for s, z in (("r", 1.0), ("l", -1.0)):
         sh, el, wr = (fk.origins[:, b.segment_index(f"{seg}_{s}")] for seg in ("upperarm", "forearm", "hand"))
-        out.append(_swivel_cm(sh, el, wr, -th[:, :, 1], z * th[:, :, 2]))
-    return np.maximum(out[0], out[1])
+        out[s] = _swivel_cm(sh, el, wr, -th[:, :, 1], z * th[:, :, 2])
+    return out
 
 
-def knee_medial_cm(o: Observation) -> np.ndarray:
-    """How far (cm) the knee sits medial of the plane through the hip-ankle line and the foot's
-    long axis (the knee tracking over the toes), the larger of the two sides, per frame. This
-    is the frontal-plane knee-over-foot check coaches use; unlike hip adduction it does not
-    change with stance width or toe-out."""
+def elbow_out_cm(o: Observation) -> np.ndarray:
+    """:func:`elbow_out_by_side_cm`, the larger side, per frame."""
+    out = elbow_out_by_side_cm(o)
+    return np.maximum(out["r"], out["l"])
+
+
+def knee_medial_by_side_cm(o: Observation) -> dict[str, np.ndarray]:
+    """Per side (``"r"``, ``"l"``), how far (cm) the knee sits medial of the plane through the
+    hip-ankle line and the foot's long axis (the knee tracking over the toes), per frame. This is
+    the frontal-plane knee-over-foot check coaches use; unlike hip adduction it does not change
+    with stance width or toe-out."""
     fk, b = o.fk, o.motion.body
-    out = []
+    out = {}
     for s, z in (("r", 1.0), ("l", -1.0)):
         hip, knee, ankle = (fk.origins[:, b.segment_index(f"{seg}_{s}")] for seg in ("thigh", "shank", "foot"))
         forward = fk.rotations[:, b.segment_index(f"foot_{s}"), :, 0]
         medial = torch.tensor([0.0, 0.0, -z], dtype=hip.dtype).expand_as(hip)
-        out.append(_swivel_cm(hip, knee, ankle, forward, medial))
-    return np.maximum(out[0], out[1])
+        out[s] = _swivel_cm(hip, knee, ankle, forward, medial)
+    return out
+
+
+def knee_medial_cm(o: Observation) -> np.ndarray:
+    """:func:`knee_medial_by_side_cm`, the larger of the two sides, per frame."""
+    out = knee_medial_by_side_cm(o)
+    return np.maximum(out["r"], out["l"])
 
 
 def hips_first(o: Observation) -> float:
@@ -233,3 +374,40 @@ def hips_first(o: Observation) -> float:
     if not out:
         raise ValueError("no concentric phase")
     return float(np.mean(out))
+
+
+def knee_fppa_deg(o: Observation) -> np.ndarray:
+    """Frontal-plane projection angle of the knee (deg, valgus positive), the larger side per frame:
+    the angle between the thigh (hip to knee) and the shank (knee to ankle) seen in the pelvis'
+    frontal plane, the 2-D measure physiotherapists take from video in landing and squatting
+    screens (Munro, Herrington & Carolan 2012, J Sport Rehabil 21:7)."""
+    fk, b = o.fk, o.motion.body
+    pel = fk.rotations[:, b.segment_index("pelvis")].numpy()
+    # The frontal plane a camera in front of the subject sees: vertical, across the pelvis' heading.
+    ant = pel[:, :, 0] * np.array([1.0, 0.0, 1.0])
+    ant = ant / np.maximum(np.linalg.norm(ant, axis=-1, keepdims=True), 1e-9)
+    right = np.cross(ant, np.array([0.0, 1.0, 0.0]))
+    out = []
+    for s, z in (("r", 1.0), ("l", -1.0)):
+        hip, knee, ankle = (fk.origins[:, b.segment_index(f"{seg}_{s}")].numpy() for seg in ("thigh", "shank", "foot"))
+        lateral = z * right
+
+        def flat(v: np.ndarray) -> np.ndarray:
+            return v - (v * ant).sum(-1, keepdims=True) * ant
+
+        thigh, shank = flat(knee - hip), flat(ankle - knee)
+        cross = np.linalg.norm(np.cross(thigh, shank), axis=-1)
+        ang = np.degrees(np.arctan2(cross, (thigh * shank).sum(-1)))
+        # Valgus when the knee sits medial of the hip-ankle line (in the frontal plane).
+        line = flat(ankle - hip)
+        u = line / np.maximum(np.linalg.norm(line, axis=-1, keepdims=True), 1e-9)
+        off = thigh - (thigh * u).sum(-1, keepdims=True) * u
+        signed = np.where((off * lateral).sum(-1) < 0, ang, -ang)
+        # A thigh pointing at the camera (deep flexion) leaves no angle to see.
+        seen = np.linalg.norm(thigh, axis=-1) >= 0.3 * np.linalg.norm(knee - hip, axis=-1)
+        out.append(np.where(seen, signed, np.nan))
+    both = np.stack(out)
+    res = np.full(both.shape[1], np.nan)
+    some = np.isfinite(both).any(0)
+    res[some] = np.nanmax(both[:, some], axis=0)
+    return res

@@ -1,5 +1,6 @@
 """The catalogue's types: an exercise, a fault's observable, what a coach says about a fault,
-and the repetitions and motion an observable reads.
+an exercise's physiological limits and normal side differences, and the repetitions and motion
+an observable reads.
 
 An observable is a function of an :class:`Observation` (a motion, its repetitions, its
 forward kinematics computed once) returning one number in the unit its ``shows`` text names.
@@ -10,14 +11,27 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 import torch
 
 from ..body import FKResult, forward_kinematics
+from ..body.contact import foot_contact
 from ..motion import Motion
 
-__all__ = ["Exercise", "FaultInfo", "FaultSpec", "Observation", "Phase", "Rep"]
+__all__ = [
+    "MAX_MOMENTS_NM_PER_KG",
+    "Exercise",
+    "FaultInfo",
+    "FaultSpec",
+    "Limits",
+    "Measure",
+    "Observation",
+    "Phase",
+    "Rep",
+    "SymmetryNorms",
+]
 
 
 @dataclass(frozen=True)
@@ -48,11 +62,18 @@ class Rep:
 
 @dataclass
 class Observation:
-    """A motion with its repetitions; ``fk`` is computed once (float64, CPU) and shared by observables."""
+    """A motion with its repetitions; ``fk`` is computed once (float64, CPU) and shared by observables.
+
+    ``grf_bw``: vertical ground reaction per foot (``"foot_r"``, ``"foot_l"`` -> ``(T,)`` body weights),
+    for the measures that need kinetics (landing, running); None without kinetics. ``trusted``:
+    ``(T,)`` bool, the frames a finding may come from (the motion's flagged frames left out); None: all.
+    """
 
     motion: Motion
     reps: Sequence[Rep]
     _fk: FKResult | None = field(default=None, repr=False)
+    grf_bw: Mapping[str, Any] | None = None
+    trusted: Any = None
 
     @cached_property
     def fk(self) -> FKResult:
@@ -65,6 +86,16 @@ class Observation:
     def fps(self) -> float:
         return float(self.motion.fps)
 
+    @cached_property
+    def contact(self) -> Any:
+        """``(T, 2)`` contact weight in [0, 1] of the right and left foot with the floor
+        (:func:`musclepose.body.contact.foot_contact`, from the kinematics)."""
+        m = self.motion
+        q = m.q.detach().to(torch.float64).cpu()
+        with torch.no_grad():
+            qd = m.velocities()[0].detach().to(torch.float64).cpu() if m.n_frames > 2 else torch.zeros_like(q)
+            return foot_contact(m.body, q, qd).weight.numpy()
+
 
 @dataclass(frozen=True)
 class FaultSpec:
@@ -72,6 +103,10 @@ class FaultSpec:
 
     ``measure(observation) -> float`` is the quantity a coach would look at (its unit in
     ``shows``); more of the fault moves it in the direction ``sign`` (+1 up, -1 down).
+    ``threshold``: a published cut-off on the signed measure (``sign * measure``), used where no
+    screen has been fitted for the exercise (no synthetic generator), with its ``source``.
+    ``normal``: the largest signed measure healthy people show (published, in ``source``); no
+    screen reports the fault at or below it.
     """
 
     name: str
@@ -79,6 +114,9 @@ class FaultSpec:
     shows: str
     measure: Callable[[Observation], float]
     sign: int = 1
+    threshold: float | None = None
+    source: str = ""
+    normal: float | None = None
 
     def unit_and_what(self) -> tuple[str, str]:
         """``shows`` split for a sentence: ``"hip adduction at the bottom (deg, rep max)"`` ->
@@ -100,6 +138,67 @@ class FaultInfo:
     sided: bool = False  # it can happen on one side (the screen reports which)
 
 
+#: Peak net joint moment magnitudes (N m/kg) no exercise exceeds: the largest published values, from
+#: sprinting, jumping and landing, are about 4-5 N m/kg at the hip, knee and ankle (Schache et al.
+#: 2011, Med Sci Sports Exerc 43:1260; Decker et al. 2003, Clin Biomech 18:662) and lifting's L5/S1
+#: moments stay below ~5 N m/kg even at maximal loads (Cholewicki et al. 1991, Med Sci Sports Exerc 23:1179).
+MAX_MOMENTS_NM_PER_KG: Mapping[str, float] = MappingProxyType(
+    {"hip": 6.0, "knee": 6.0, "ankle": 5.0, "lumbar": 6.0, "thoracic": 6.0, "neck": 2.0, "scapula": 3.0,
+     "shoulder": 3.0, "elbow": 2.5, "wrist": 1.5}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The physiological range of an exercise: a value beyond it is an artefact (a poor fit, a
+    support or load the analysis does not know), reported as unreliable, never as a finding.
+
+    ``moment_nm_per_kg``: peak net joint moment magnitude per joint (``"hip"``, ``"knee"``, ...;
+    N m/kg); ``grf_bw``: peak vertical ground reaction per foot (body weights);
+    ``joint_speed_deg_s``: any joint's angular speed; ``source``: where the numbers come from."""
+
+    joint_speed_deg_s: float = 1500.0
+    moment_nm_per_kg: Mapping[str, float] = field(default_factory=lambda: MAX_MOMENTS_NM_PER_KG)
+    grf_bw: float = 4.0
+    source: str = ""
+
+    def moment(self, dof: str) -> float:
+        """The limit (N m/kg) for a DoF name, e.g. ``"hip_flexion_r"`` -> the ``"hip"`` limit."""
+        joint = dof.split("_")[0]
+        return float(self.moment_nm_per_kg.get(joint, MAX_MOMENTS_NM_PER_KG.get(joint, 6.0)))
+
+
+@dataclass(frozen=True)
+class SymmetryNorms:
+    """Side-to-side differences within which healthy people perform the exercise: ``depth_deg``
+    (peak knee or elbow flexion per repetition), ``moment_pct`` (peak extensor moments,
+    ``|R - L| / mean``), ``load_share_pct`` (share of the vertical impulse or of the weight on the
+    right, ``|share - 50|``)."""
+
+    depth_deg: float = 5.0
+    moment_pct: float = 15.0
+    load_share_pct: float = 5.0
+    source: str = (
+        "load share 45-55 % (Sato & Heise 2012, J Strength Cond Res 26:342; limb symmetry index >= 90 %, "
+        "Noyes et al. 1991, Am J Sports Med 19:513); moments within 15 % (Flanagan & Salem 2007, J Strength "
+        "Cond Res 21:1220); depth within 5 deg, the size of marker-based joint-angle errors (McGinley et al. "
+        "2009, Gait Posture 29:360)"
+    )
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A number reported for an exercise that is not a fault (e.g. a landing's peak vertical ground
+    reaction): ``measure(observation)`` in the unit ``shows`` names, with the ``normal`` range
+    ``(low, high)`` healthy people show (None: none published) and its ``source``."""
+
+    name: str
+    shows: str
+    measure: Callable[[Observation], float]
+    normal: tuple[float, float] | None = None
+    source: str = ""
+
+
 @dataclass(frozen=True)
 class Exercise:
     """One exercise.
@@ -107,7 +206,11 @@ class Exercise:
     ``primary``: the channel whose excursions are the repetitions (:mod:`musclepose.signals.channels`;
     ``None``: chosen from the data). ``eccentric_first``: whether the movement away from rest
     lowers the body or load (``None``: inferred from the data). ``faults``: the faults it is
-    screened for, each with its observable. ``depth``: what its depth number means.
+    screened for, each with its observable. ``depth``: what its depth number means. ``limits``:
+    its physiological range (:class:`Limits`); ``symmetry``: normal side differences;
+    ``flight``: the feet leave the ground as part of it (jumps, running; a flight phase in any
+    other exercise means the recording is something else); ``measures``: numbers reported for
+    it besides the faults (:class:`Measure`).
     """
 
     name: str
@@ -119,3 +222,7 @@ class Exercise:
     cyclic: bool = False
     upper_body: bool = False
     aliases: tuple[str, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    symmetry: SymmetryNorms = field(default_factory=SymmetryNorms)
+    flight: bool = False
+    measures: Mapping[str, Measure] = field(default_factory=dict)

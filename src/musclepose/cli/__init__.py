@@ -7,18 +7,18 @@ machine-readable results.
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from .. import __version__
-from ._common import console, fail
+from ._common import console, run_guarded
 from .analyze import analyze
 from .body import body_app
 from .coach import coach
 from .convert import convert
 from .demo import demo
 from .evaluate import evaluate_app
+from .imu_pose import evaluate_imu_pose, export_app, export_imu_pose_cmd, train_imu_pose
+from .predict import predict
 from .simulate import simulate
 from .train import train_app
 
@@ -52,13 +52,13 @@ app.add_typer(body_app, name="body")
 app.add_typer(train_app, name="train")
 app.add_typer(evaluate_app, name="evaluate")
 app.command()(coach)
+app.command()(predict)
+train_app.command("imu-pose")(train_imu_pose)
+train_app.command("export-imu-pose")(export_imu_pose_cmd)
+evaluate_app.command("imu-pose")(evaluate_imu_pose)
+app.add_typer(export_app, name="export")
 
 
 def main() -> None:
-    """Entry point: run the app, turning input errors into a one-line message and exit code 2."""
-    try:
-        app()
-    except (ValueError, KeyError, FileNotFoundError) as err:
-        fail(str(err))
-    except KeyboardInterrupt:
-        sys.exit(130)
+    """Entry point: run the app; every error becomes one line and exit code 2 (:func:`._common.run_guarded`)."""
+    run_guarded(app)

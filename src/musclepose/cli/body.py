@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
+from ..atomic import atomic_write, check_output_file
 from ..body import Body
-from ..io.atomic import atomic_write
-from ._common import console, fail, print_json
+from ._common import check_height, check_mass, check_sex, console, echo, error_message, fail, print_json
 from .render import segment_table
 
 body_app = typer.Typer(help="The body model: export it, inspect it.", no_args_is_help=True)
@@ -24,25 +24,29 @@ def _body(height: float, mass: float, sex: str) -> Body:
 @body_app.command("export-mjcf")
 def export_mjcf(
     output: Path = typer.Option(..., "-o", "--output", help="MJCF file to write (e.g. body.xml)."),
-    height: float = typer.Option(1.75, help="Stature in metres."),
-    mass: float = typer.Option(70.0, help="Body mass in kg."),
-    sex: str = typer.Option("male", help="male or female (selects the Dumas 2007 table)."),
+    height: float = typer.Option(1.75, callback=check_height, help="Stature in metres."),
+    mass: float = typer.Option(70.0, callback=check_mass, help="Body mass in kg."),
+    sex: str = typer.Option("male", callback=check_sex, help="male or female (selects the Dumas 2007 table)."),
 ) -> None:
     """Write the body as MuJoCo MJCF; qpos equals MusclePose q.
 
     Example: musclepose body export-mjcf --height 1.75 --mass 70 --sex male -o body.xml
     """
+    try:
+        check_output_file(output)
+    except OSError as err:
+        fail(error_message(err))
     xml = _body(height, mass, sex).to_mjcf()
     with atomic_write(output) as f:
         f.write(xml)
-    console.print(f"wrote {output} (47 DoF, {mass:g} kg, {height:g} m, {sex})")
+    echo(f"wrote {output} (47 DoF, {mass:g} kg, {height:g} m, {sex})")
 
 
 @body_app.command("table")
 def table(
-    height: float = typer.Option(1.75, help="Stature in metres."),
-    mass: float = typer.Option(70.0, help="Body mass in kg."),
-    sex: str = typer.Option("male", help="male or female."),
+    height: float = typer.Option(1.75, callback=check_height, help="Stature in metres."),
+    mass: float = typer.Option(70.0, callback=check_mass, help="Body mass in kg."),
+    sex: str = typer.Option("male", callback=check_sex, help="male or female."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Print the segment table (mass, length, centre of mass) of a standard body."""

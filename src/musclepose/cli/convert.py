@@ -17,16 +17,17 @@ atomically by the io writers.
 
 from __future__ import annotations
 
-import math
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import typer
 
+from ..atomic import check_output_file, output_lock
 from ..pipelines.analysis import is_clip_json
-from ._common import console, fail, print_json
-from .analyze import _message, spinner
+from ._common import check_fps, check_mass, check_sex, echo, error_message, fail, print_json
+from .analyze import MASS_HELP, check_inputs, spinner
 
 OUTPUTS = (".mot", ".sto", ".h5", ".hdf5", ".json", ".trc")
 
@@ -45,7 +46,7 @@ def write_opensim(path: Path, motion: Any) -> dict[str, Any]:
 def write_h5(path: Path, motion: Any) -> dict[str, Any]:
     from ..io.hdf5 import write_motions
 
-    write_motions(path, [motion])
+    write_motions(path, [motion], expected_bytes=motion.q.numel() * 8 + 2**16)  # refused up front on a full disk
     return {"columns": motion.body.n_dof, "items": 1}
 
 
@@ -77,9 +78,9 @@ def convert(
     dst: Path = typer.Argument(..., help="Output: .mot .sto .h5 .json (clip) .trc (virtual markers)."),
     model: Path | None = typer.Option(None, "--model", help="OpenSim .osim (default: the one beside the input)."),
     static: Path | None = typer.Option(None, "--static", help="Static trial .trc (default: static*.trc beside it)."),
-    mass: float = typer.Option(70.0, "--mass", help="Body mass in kg."),
-    sex: str = typer.Option("male", "--sex", help="male or female (Dumas 2007 table)."),
-    fps: float | None = typer.Option(None, "--fps", help="Output rate (downsampling only)."),
+    mass: float | None = typer.Option(None, "--mass", callback=check_mass, help=MASS_HELP),
+    sex: str = typer.Option("male", "--sex", callback=check_sex, help="male or female (Dumas 2007 table)."),
+    fps: float | None = typer.Option(None, "--fps", callback=check_fps, help="Output rate (downsampling only)."),
     json_out: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
     """Convert a recording: OpenSim .mot/.sto, HDF5 .h5, clip .json or virtual-marker .trc.
@@ -89,17 +90,18 @@ def convert(
     from ..io.errors import FormatError
 
     out_suffix = dst.suffix.lower()
+    check_inputs(src, model=model, static=static)
     if out_suffix not in OUTPUTS:
         fail(f"{dst}: cannot write {dst.suffix or 'a file without an extension'!r}; outputs: {', '.join(OUTPUTS)}")
-    if not (math.isfinite(mass) and mass > 0):
-        fail(f"--mass must be a positive number of kg, not {mass:g}")
-    if src.exists() and dst.exists() and src.resolve() == dst.resolve():
+    try:
+        check_output_file(dst)
+    except OSError as err:
+        fail(error_message(err))
+    if os.path.lexists(dst) and src.resolve() == dst.resolve():
         fail(f"{dst}: output would overwrite the input")
     kw = dict(model=model, static=static, mass_kg=mass, sex=sex, fps=fps)
     try:
-        with spinner(f"Converting {src.name}") as say:
-            if not src.exists():
-                raise FileNotFoundError(f"{src}: no such file")
+        with output_lock(dst), spinner(f"Converting {src.name}") as say:
             if is_clip_json(src) and out_suffix != ".json":
                 raise FormatError(src, f"a clip JSON holds seven channels, not a body pose: it converts to .json only, "
                                   f"not {dst.suffix}")  # fmt: skip
@@ -118,11 +120,9 @@ def convert(
                 say(f"writing {dst.name}")
                 writer = {".trc": write_markers, ".h5": write_h5, ".hdf5": write_h5}.get(out_suffix, write_opensim)
                 info = {"frames": motion.n_frames, "fps": motion.fps, "kind": "motion", **writer(dst, motion)}
-    except (FormatError, ValueError, KeyError, FileNotFoundError) as err:
-        fail(_message(err, src))
+    except (ValueError, KeyError, OSError, RecursionError) as err:
+        fail(error_message(err, src))
     if json_out:
         print_json({"input": str(src), "output": str(dst), **info})
         return
-    console.print(
-        f"wrote {dst} ({info['frames']} frames at {info['fps']:g} Hz, {info['columns']} columns)", highlight=False
-    )
+    echo(f"wrote {dst} ({info['frames']} frames at {info['fps']:g} Hz, {info['columns']} columns)")

@@ -18,14 +18,25 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from ..atomic import check_output_file
 from ..body import Body
 from ..catalogue import EXERCISES
 from ..motion.kinetics import compute_kinetics
 from ..pipelines.coach import CoachResult
 from ..signals import analyze_motion
 from ..sim import generate
-from ._common import console, print_json
-from .coach import as_json, load_coach_model, print_coaching, write_report
+from ._common import (
+    check_height,
+    check_int_range,
+    check_mass,
+    check_range,
+    check_sex,
+    console,
+    error_message,
+    fail,
+    print_json,
+)
+from .coach import as_json, check_checkpoint, load_coach_model, print_coaching, write_report
 from .render import kinetics_tables, segment_table
 
 MOMENTS = (
@@ -62,19 +73,30 @@ def squat_kinetics(body: Body, reps: int, depth: float) -> dict:
     }
 
 
+DEPTH_HELP = "Peak knee flexion in degrees, 30-140."
+
+
 def demo(
-    height: float = typer.Option(1.75, help="Stature in metres."),
-    mass: float = typer.Option(70.0, help="Body mass in kg."),
-    sex: str = typer.Option("male", help="male or female."),
-    reps: int = typer.Option(3, help="Squat repetitions."),
-    depth: float = typer.Option(100.0, help="Peak knee flexion in degrees."),
+    height: float = typer.Option(1.75, callback=check_height, help="Stature in metres."),
+    mass: float = typer.Option(70.0, callback=check_mass, help="Body mass in kg."),
+    sex: str = typer.Option("male", callback=check_sex, help="male or female."),
+    reps: int = typer.Option(3, callback=check_int_range("--reps", 1, 50), help="Squat repetitions, 1-50."),
+    depth: float = typer.Option(100.0, callback=check_range("--depth", 30.0, 140.0, "deg"), help=DEPTH_HELP),
     fault: str = typer.Option("heel_lift", "--fault", help="Fault of the coached squat ('none': clean)."),
-    severity: float = typer.Option(0.8, "--severity", help="Its severity, 0-1."),
+    severity: float = typer.Option(0.8, "--severity", callback=check_range("--severity", 0.0, 1.0), help="0-1."),
     report: Path = typer.Option(Path("musclepose-demo.html"), "--report", help="HTML report of the coached squat."),
     coach_it: bool = typer.Option(True, "--coach/--no-coach", help="Run the LLM coach on the faulty squat."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Standard body -> squat -> GRF -> joint moments -> muscles; then a faulty squat -> the LLM coach -> report."""
+    if coach_it:
+        try:
+            check_output_file(report)
+            check_checkpoint(None)
+        except OSError as err:
+            fail(error_message(err))
+        if fault != "none" and fault not in EXERCISES["squat"].faults:
+            fail(f"--fault {fault!r}: a squat can have {', '.join(sorted(EXERCISES['squat'].faults))} or none")
     body = Body.standard(height, mass, sex)
     result = squat_kinetics(body, reps, depth)
     coached = coach_squat(body, reps, fault, severity, report) if coach_it else None

@@ -11,36 +11,52 @@ from typing import Any
 
 import typer
 
+from ..atomic import atomic_write, check_output_file
 from ..evaluation.coach import evaluate_encoder, evaluate_text
-from ..io.atomic import atomic_write
-from ..pipelines.coach_examples import load_examples
+from ..io.errors import check_input_path
+from ..pipelines.coach_examples import dataset_splits, load_examples
 from ..progress import progress_bar
-from ._common import console, fail
+from ._common import check_int_range, console, error_message, fail
 from .coach import load_coach_model
+from .form import evaluate_form_cmd
+from .motion import evaluate_rollout_cmd
 
 evaluate_app = typer.Typer(help="Evaluate MusclePose models.", no_args_is_help=True)
+evaluate_app.command("rollout")(evaluate_rollout_cmd)
+evaluate_app.command("form")(evaluate_form_cmd)
+
+
+def check_split(value: str) -> str:
+    """``--split``: one of the dataset's splits."""
+    if value not in ("train", "val", "test"):
+        raise typer.BadParameter(f"{value!r} is not a split: train, val or test", param_hint="--split")
+    return value
 
 
 @evaluate_app.command("coach")
 def evaluate_coach_cmd(
     data: list[Path] = typer.Option(..., "--data", "-d", help="HDF5 dataset(s); their test split is used (repeat)."),
     checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Coach checkpoint (default: shipped)."),
-    split: str = typer.Option("test", "--split", help="Split to evaluate."),
-    n_text: int = typer.Option(80, "--n-text", help="Clips whose coaching is generated (3 coaches each)."),
+    split: str = typer.Option("test", "--split", callback=check_split, help="Split to evaluate: train, val, test."),
+    n_text: int = typer.Option(
+        80, "--n-text", callback=check_int_range("--n-text"), help="Clips whose coaching is generated (3 coaches each)."
+    ),
     out: Path = typer.Option(Path("docs/evaluation_coach.md"), "--out", "-o", help="Markdown report (+ .json)."),
-    workers: int | None = typer.Option(None, "--workers", help="Processes preparing clips."),
+    workers: int | None = typer.Option(
+        None, "--workers", callback=check_int_range("--workers"), help="Processes preparing clips."
+    ),
 ) -> None:
     """Fault recall/precision and grounding of the coaching text, encoder accuracy, torque residual.
 
     Example: musclepose evaluate coach --data data.h5 --out docs/evaluation_coach.md
     """
-    for p in data:
-        if not p.is_file():
-            fail(f"{p}: no such dataset")
     try:
+        for p in data:
+            dataset_splits(check_input_path(p, what="dataset"))  # before the model loads (seconds)
+        check_output_file(out, may_create_parent=True)
         model = load_coach_model(checkpoint, None)
-    except (FileNotFoundError, ValueError) as err:
-        fail(str(err))
+    except (OSError, ValueError, KeyError) as err:
+        fail(error_message(err))
     examples = load_examples(data, (split,), workers=workers)
     if not examples:
         fail(f"no clips in the {split!r} split of {', '.join(map(str, data))}")

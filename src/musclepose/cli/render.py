@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from ..body import Body
+from ..catalogue import exercise as catalogue_exercise
 
 
 def segment_table(body: Body) -> Table:
@@ -51,7 +53,8 @@ def analysis_tables(analysis: Any, title: str = "") -> list[Table]:
     d = analysis.to_dict()
     wf = d["wave_features"]
     q = wf["quality"]
-    summary = Table(title=f"Analysis: {title}" if title else "Analysis", show_header=False)
+    # The title holds a file name: escaped, so that "[bold]x.trc" prints as it is.
+    summary = Table(title=f"Analysis: {escape(title)}" if title else "Analysis", show_header=False)
     summary.add_column("", style="bold")
     summary.add_column("")
     tempo = d.get("tempo") or {}
@@ -61,9 +64,11 @@ def analysis_tables(analysis: Any, title: str = "") -> list[Table]:
         ("duration", f"{d['duration_s']:.2f} s at {d['fps']:g} Hz"),
         ("repetitions", str(d["n_reps"])),
         ("median tempo", f"{tempo.get('notation', '-')} ({_tempo_seconds(tempo)} s)" if tempo else "-"),
-        ("overall quality", f"{_num(q.get('overall'))} (grade {d['grade']})"),
+        ("overall quality", f"{_num(q.get('overall'))} ({_grade(d)})"),
     ):
         summary.add_row(k, v)
+    for k, v in _trust_rows(d):
+        summary.add_row(k, escape(v))
 
     reps = Table(title="Repetitions")
     for col in ("#", "start s", "end s", "depth deg", "min hip m", "tempo", "ecc/bottom/con/top s"):
@@ -112,7 +117,70 @@ def analysis_tables(analysis: Any, title: str = "") -> list[Table]:
     tables = [summary, reps, phases, waves]
     if d.get("kinetics"):
         tables += kinetics_tables(d["kinetics"])
+    tables += side_tables(d)
     return tables
+
+
+def _grade(d: dict[str, Any]) -> str:
+    if d.get("grade") is None:
+        return f"grade {d.get('grade_note') or 'withheld'}"
+    return f"grade {d['grade']}" + (f", {d['grade_cap']}" if d.get("grade_cap") else "")
+
+
+def _trust_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
+    """Summary rows: whether the recording shows the exercise, and what could not be trusted."""
+    rows = []
+    mv = d.get("movement") or {}
+    if mv.get("matches") is False:
+        rows.append(("movement", f"not a {mv['exercise']} ({'; '.join(mv['reasons'])}): analysed as an unknown "
+                                 "movement, not screened for its faults"))  # fmt: skip
+    rel = d.get("reliability") or {}
+    if rel.get("issues"):
+        rows.append(("flagged frames", "; ".join(rel["issues"][:3])))
+    for u in (rel.get("unreliable") or [])[:3]:
+        rows.append(("unreliable", u["text"]))
+    return rows
+
+
+def side_tables(d: dict[str, Any]) -> list[Table]:
+    """Per repetition and side: depth, peak extensor moments and load share, then the asymmetry line."""
+    sides = d.get("sides") or []
+    asym = d.get("asymmetry")
+    if not sides or asym is None:
+        return []
+    t = Table(title=f"Left and right per repetition ({asym['limb']}s); {asym['text']}")
+    joints = list(sides[0]["peak_extensor_moment_nm_per_kg"])
+    t.add_column("#", justify="right")
+    t.add_column("depth R deg", justify="right")
+    t.add_column("depth L deg", justify="right")
+    for j in joints:
+        t.add_column(f"{j} ext R N·m/kg", justify="right")
+        t.add_column(f"{j} ext L", justify="right")
+    if asym["limb"] == "leg":
+        t.add_column("load R %", justify="right")
+    for r in sides:
+        m = r["peak_extensor_moment_nm_per_kg"]
+        row = [str(r["index"] + 1), _num(r["depth_deg"]["r"], ".1f"), _num(r["depth_deg"]["l"], ".1f")]
+        row += [_num(m[j][s]) for j in joints for s in "rl"]
+        if asym["limb"] == "leg":
+            row.append(_num(r["load_share_right_pct"], ".0f"))
+        t.add_row(*row)
+    return [t]
+
+
+def measures_table(measures: dict[str, float] | None, exercise: str | None) -> list[Table]:
+    """The exercise's catalogue measures (a drop jump's landing, a run's stances) with their normal ranges."""
+    ex = catalogue_exercise(exercise) if exercise else None
+    if not measures or ex is None:
+        return []
+    t = Table(title=f"{ex.name.replace('_', ' ')} measures")
+    for col in ("measure", "value", "normal"):
+        t.add_column(col, justify="left" if col == "measure" else "right")
+    for name, v in measures.items():
+        spec = ex.measures[name]
+        normal = "-" if spec.normal is None else f"{spec.normal[0]:g}-{spec.normal[1]:g}"
+        t.add_row(spec.shows, _num(v), normal)
+    return [t]
 
 
 _GROUPS = {
@@ -168,4 +236,31 @@ def kinetics_tables(kin: dict[str, Any]) -> list[Table]:
                 _num(r["max_unexplained_moment_nm"], ".1f"),
             )
         tables.append(act)
+    return tables
+
+
+def form_tables(form: Any) -> list[Table]:
+    """The recognised exercise and each repetition's faults (a ``form_analysis.FormReport``)."""
+    if form is None:
+        return []
+    rec = form.recognition
+    title = f"Form per repetition: {rec.exercise or 'unknown exercise'}"
+    if rec.source:
+        title += f" ({rec.source}{'' if rec.exercise is None else f', p {rec.probability:.2f}'})"
+    t = Table(title=title)
+    for col in ("#", "start s", "end s", "faults", "p wrong"):
+        t.add_column(col, justify="left" if col == "faults" else "right")
+    for r in form.reps:
+        words = []
+        for f in r.faults:
+            side = f" ({f.side})" if f.side else ""
+            val = f": {f.value:.3g} {f.unit}" if f.value is not None and math.isfinite(f.value) else ""
+            words.append(f"{f.name.replace('_', ' ')}{side}{val}")
+        t.add_row(str(r.index + 1), _num(r.start_s), _num(r.end_s), "; ".join(words) or "none", _num(r.p_wrong))
+    tables = [t]
+    if form.note or rec.reason:
+        note = Table(show_header=False, box=None)
+        note.add_column("")
+        note.add_row(" ".join(x for x in (rec.reason, form.note) if x))
+        tables.append(note)
     return tables

@@ -12,7 +12,9 @@
   (:func:`musclepose.language.coach.faults_mentioned`) against the clip's true faults
   (micro-averaged recall and precision), which of its numbers the physics summary does not
   contain (:func:`musclepose.language.coach.ungrounded_numbers`), and which of the facts the
-  summary decides it states wrongly (:func:`musclepose.language.coach.misstated_facts`).
+  summary decides it states wrongly (:func:`musclepose.language.coach.misstated_facts`). The
+  LLM's own text is scored, and how often the coach replaced it by the rule-based text
+  (``fallback_fraction``: empty or ungrounded, :class:`musclepose.pipelines.coach.CoachResult`).
 """
 
 from __future__ import annotations
@@ -94,14 +96,20 @@ def evaluate_encoder(model, examples: list, progress=None) -> dict[str, Any]:
 def evaluate_text(model, examples: list, max_new_tokens: int = 320, progress=None) -> dict[str, Any]:
     """Text metrics of the three coaches (module docstring) over ``examples``; also returns samples."""
     names = ("llm", "llm_no_soft_tokens", "rule_based")
-    counts = {n: {"tp": 0, "fp": 0, "fn": 0, "numbers": 0, "ungrounded": 0, "checked": 0, "wrong": 0} for n in names}
+    counts = {
+        n: {"tp": 0, "fp": 0, "fn": 0, "numbers": 0, "ungrounded": 0, "checked": 0, "wrong": 0, "fallback": 0}
+        for n in names
+    }
     samples = []
     for ex in examples:
         texts = {}
         for soft, name in ((True, "llm"), (False, "llm_no_soft_tokens")):
             r = model.speak(ex.inputs, ex.exercise, ex.analysis, ex.body, ex.peak_moments, ex.measures,
                             soft_tokens=soft, max_new_tokens=max_new_tokens)  # fmt: skip
-            texts[name] = r.text
+            # The LLM's own text, scored as written: ``r.text`` is the rule-based one when the
+            # coach fell back (CoachResult.fallback), which would credit the LLM with its words.
+            texts[name] = r.llm_text if r.llm_text is not None else r.text
+            counts[name]["fallback"] += r.fallback is not None
         texts["rule_based"] = r.reference_text
         true = set(ex.faults)
         for name, text in texts.items():
@@ -131,5 +139,6 @@ def evaluate_text(model, examples: list, max_new_tokens: int = 320, progress=Non
             "ungrounded_fraction": c["ungrounded"] / max(1, c["numbers"]),
             "facts_checked": c["checked"],
             "misstated_fraction": c["wrong"] / max(1, c["checked"]),
+            "fallback_fraction": c["fallback"] / max(1, len(examples)),
         }
     return {"n_clips": len(examples), "coaches": result, "samples": samples}

@@ -12,6 +12,10 @@
   (:func:`~musclepose.io.plugin_gait.pig_motion`) and the C3D's force plates, compared with
   the hip, knee and ankle moments Vicon stored in the file, per joint and plane, leaving out
   frames where a plate carried both feet (Vicon leaves them out as well).
+- :func:`estimated_vs_plates`, run by both: our kinetics twice on the same kinematics, with
+  ground reactions estimated from the motion (:func:`musclepose.body.grf.estimate_grf`) and
+  with the plates, correlated per sagittal joint moment and side, over all frames where the
+  plates measured every load, away from the trial's ends, and in single and double support.
 
 Sign and normalisation: ours are internal moments, N m/kg, positive in the direction of the
 DoF name (:mod:`musclepose.motion.kinetics`). OpenSim's knee coordinate is positive in
@@ -31,7 +35,25 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["JointAgreement", "agreement", "validate_opensim_gait", "validate_vicon_gait"]
+from ..body import forward_kinematics
+from ..io.c3d import read_c3d
+from ..io.loads import c3d_loads, opensim_loads
+from ..io.opensim import read_osim_bodies, read_table, read_trc
+from ..io.opensim.coords import motion_from_opensim
+from ..io.opensim.model import osim_marker_set
+from ..io.plugin_gait import pig_motion
+from ..motion.ik import solve_ik
+from ..motion.kinetics import compute_kinetics, feet_on_floor
+from ..motion.residuals import reduce_residuals
+
+__all__ = [
+    "EstimateAgreement",
+    "JointAgreement",
+    "agreement",
+    "estimated_vs_plates",
+    "validate_opensim_gait",
+    "validate_vicon_gait",
+]
 
 # (our DoF, OpenSim coordinate, sign of theirs relative to ours)
 _SAGITTAL = (
@@ -62,14 +84,93 @@ class JointAgreement:
 
 
 @dataclass
+class EstimateAgreement:
+    """Estimated-GRF against force-plate kinetics for one joint and side (N m/kg; see :func:`estimated_vs_plates`).
+
+    ``r`` over every frame where the plates measured all loads, ``r_inner`` without the first
+    and last ``edge_s`` of the trial, ``r_single`` / ``r_double`` in single / double support;
+    ``residual_single`` is the RMS sagittal root residual of the plate solution in single support
+    (N m/kg), the part of the body's dynamics the plates and the kinematics disagree on.
+    """
+
+    joint: str
+    side: str
+    r: float
+    r_inner: float
+    r_single: float
+    r_double: float
+    rmse: float
+    rmse_single: float
+    residual_single: float
+    frames: int
+
+
+@dataclass
 class GaitValidation:
-    """Agreement rows per kinematics source, residual peaks, timings, and the series for plots."""
+    """Agreement rows per kinematics source, residual peaks, timings, and the series for plots.
+
+    ``estimated`` holds, per kinematics source, :func:`estimated_vs_plates`'s rows, and
+    ``estimated_series`` its moment curves (time, estimated, plates) per DoF.
+    """
 
     rows: dict[str, list[JointAgreement]] = field(default_factory=dict)
     residuals: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     series: dict[str, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    estimated: dict[str, list[EstimateAgreement]] = field(default_factory=dict)
+    estimated_series: dict[str, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    estimated_notes: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _masked_r(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+    return agreement(np.where(mask, a, np.nan), b)[0] if mask.sum() > 2 else float("nan")
+
+
+def estimated_vs_plates(
+    motion, loads, *, cutoff_hz: float = 6.0, edge_s: float = 0.1, min_force: float = 20.0
+) -> tuple[list[EstimateAgreement], dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], list[str]]:
+    """Our sagittal hip, knee and ankle moments with estimated ground reactions against those with the plates.
+
+    Both runs take the same kinematics and settings (coordinates low-passed at ``cutoff_hz``,
+    plates with the same cut-off, :func:`~musclepose.motion.kinetics.compute_kinetics`'s
+    default; ground reactions estimated on a treadmill belt it detects). Frames are compared
+    where the plates measured every load: not where a plate carried both feet, nor where a
+    foot stood (:func:`~musclepose.motion.kinetics.feet_on_floor`) with under ``min_force`` N
+    from the plates. Returns the rows, the curves ``dof -> (t, estimated, plates)`` and notes.
+    """
+    plates = compute_kinetics(motion, loads, cutoff_hz=cutoff_hz, muscles=False)
+    est = compute_kinetics(motion, None, cutoff_hz=cutoff_hz, muscles=False)
+    mf = plates.motion
+    t = mf.times
+    standing = feet_on_floor(mf)
+    loaded = {f: np.abs(plates.grf[f][:, 1]) > min_force for f in plates.grf}
+    valid = ~plates.ambiguous
+    for foot, on in standing.items():
+        valid &= ~(on & ~loaded[foot])
+    inner = valid & (t >= t[0] + edge_s) & (t <= t[-1] - edge_s)
+    n_loaded = sum(loaded.values())
+    single, double = valid & (n_loaded == 1), valid & (n_loaded == 2)
+    # The sagittal axis: the pelvis's medio-lateral axis, averaged over the trial (walking direction aside).
+    axis = forward_kinematics(mf.body, mf.q).rotations[:, mf.body.segment_index("pelvis"), :, 2].mean(0).numpy()
+    axis = axis / np.linalg.norm(axis)
+    res = plates.residual_moment @ axis / mf.body.mass_kg
+    residual_single = float(np.sqrt(np.mean(res[single] ** 2))) if single.any() else float("nan")
+    rows, series = [], {}
+    for side in "rl":
+        for dof in ("hip_flexion", "knee_flexion", "ankle_dorsiflexion"):
+            a, b = est.moment(f"{dof}_{side}"), plates.moment(f"{dof}_{side}")
+            d = (a - b)[valid]
+            rows.append(EstimateAgreement(
+                dof, side, _masked_r(a, b, valid), _masked_r(a, b, inner), _masked_r(a, b, single),
+                _masked_r(a, b, double), float(np.sqrt(np.mean(d**2))),
+                float(np.sqrt(np.mean((a - b)[single] ** 2))) if single.any() else float("nan"),
+                residual_single, int(valid.sum()),
+            ))  # fmt: skip
+            series[f"{dof}_{side}"] = (t + float(motion.metadata.get("start_time", 0.0)), a, np.where(valid, b, np.nan))
+    notes = [*est.notes, f"{int(valid.sum())} of {len(t)} frames compared ({int(single.sum())} single support, "
+             f"{int(double.sum())} double support, {int(inner.sum())} away from the ends)"]  # fmt: skip
+    return rows, series, notes
 
 
 def _row(joint, side, plane, ours, ref) -> JointAgreement:
@@ -81,14 +182,6 @@ def validate_opensim_gait(
     folder: str | Path, sources=("our IK, model DoF", "our IK, 3-D", "OpenSim IK")
 ) -> GaitValidation:
     """Compare our sagittal joint moments with OpenSim's ``subject01_walk_ID.sto`` (see module docstring)."""
-    from ..io.loads import opensim_loads
-    from ..io.opensim import read_osim_bodies, read_table, read_trc
-    from ..io.opensim.coords import motion_from_opensim
-    from ..io.opensim.model import osim_marker_set
-    from ..motion.ik import solve_ik
-    from ..motion.kinetics import compute_kinetics
-    from ..motion.residuals import reduce_residuals
-
     folder = Path(folder)
     osim = folder / "subject01.osim"
     mass = sum(b.mass for b in read_osim_bodies(osim).values())
@@ -134,6 +227,9 @@ def validate_opensim_gait(
             "adjustment": {"mass_kg": rr.mass_change_kg, "trunk_com_x_m": float(rr.trunk_com_shift_m[0]),
                            "trunk_com_z_m": float(rr.trunk_com_shift_m[2])},
         }  # fmt: skip
+        est_rows, est_series, est_notes = estimated_vs_plates(motion, loads)
+        out.estimated[source], out.estimated_series[source], out.estimated_notes[source] = (est_rows, est_series,
+                                                                                             est_notes)  # fmt: skip
     out.residuals["OpenSim ID (reference)"] = {
         "before": {
             "Fx": float(np.abs(ids.column("pelvis_tx_force")).max()),
@@ -153,12 +249,6 @@ _VICON_PLANES = (
 
 def validate_vicon_gait(path: str | Path) -> GaitValidation:
     """Compare our joint moments with the Plug-in Gait moments stored in a C3D (see module docstring)."""
-    from ..io.c3d import read_c3d
-    from ..io.loads import c3d_loads
-    from ..io.plugin_gait import pig_motion
-    from ..motion.kinetics import compute_kinetics, feet_on_floor
-    from ..motion.residuals import reduce_residuals
-
     data = read_c3d(path)
     t0 = time.perf_counter()
     motion = pig_motion(data)
@@ -202,4 +292,8 @@ def validate_vicon_gait(path: str | Path) -> GaitValidation:
         "adjustment": {"mass_kg": rr.mass_change_kg, "trunk_com_x_m": float(rr.trunk_com_shift_m[0]),
                        "trunk_com_z_m": float(rr.trunk_com_shift_m[2])},
     }  # fmt: skip
+    rows, series, notes = estimated_vs_plates(motion, loads)
+    out.estimated["Plug-in Gait markers"] = rows
+    out.estimated_series["Plug-in Gait markers"] = series
+    out.estimated_notes["Plug-in Gait markers"] = notes
     return out

@@ -1,4 +1,4 @@
-"""Atomic file writes (re-exported from :mod:`musclepose.atomic`, which every layer may use)."""
+"""Atomic file writes for the io layer: the one implementation is :mod:`musclepose.atomic` (every layer uses it)."""
 
 from ..atomic import atomic_path, atomic_write
 

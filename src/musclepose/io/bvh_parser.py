@@ -85,7 +85,11 @@ def parse_bvh(
         if toks.peek() != "ROOT":
             raise FormatError(path, f"expected 'ROOT' or 'MOTION', found {toks.peek()!r}", line=line)
         toks.next("ROOT")
-        _parse_joint(toks, -1, names, parents, offsets, channels, end_sites)
+        try:
+            _parse_joint(toks, -1, names, parents, offsets, channels, end_sites)
+        except RecursionError:  # one Python frame per nesting level: a 10,000-joint chain is no body
+            raise FormatError(path, f"joints nested more than {len(names)} deep: not a body skeleton",
+                              line=toks.line()) from None  # fmt: skip
     if not names:
         raise FormatError(path, "no ROOT joint in HIERARCHY", line=toks.line())
     if motion_line is None:

@@ -17,7 +17,8 @@ Layout (format ``"musclepose.motions"``, version 1)::
 
 ``q`` follows :mod:`musclepose.body.skeleton` (root translation in m, angles in rad). A clip
 is stored as an ``extra`` array (e.g. ``{"channels": clip.as_array()}``). The file is
-written to a temporary name and renamed when complete (:func:`~musclepose.io.atomic.atomic_path`).
+written to a temporary name and renamed when complete, through :func:`~musclepose.io.h5write.h5_create`
+(no crash on a full disk).
 
 h5py is imported only inside functions; :class:`MotionDatasetReader` opens the file on first
 access, in the process that reads (a PyTorch DataLoader worker), never in ``__init__``.
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,10 @@ import torch
 
 from ..body import Body
 from ..motion import Motion
-from .atomic import atomic_path
 from .errors import FormatError
+from .h5write import h5_check, h5_create
 
-__all__ = ["MotionDatasetReader", "read_motion", "write_motions"]
+__all__ = ["MotionDatasetReader", "concat_motion_files", "read_motion", "write_motions"]
 
 FORMAT = "musclepose.motions"
 VERSION = 1
@@ -93,6 +94,7 @@ class _Ragged:
         self.data.resize(n + block.shape[0], axis=0)
         self.data[n:] = block
         self.buf, self.buffered = [], 0
+        h5_check(self.data.file)  # a full disk stops the writer here, not after the whole dataset
 
 
 def write_motions(
@@ -103,6 +105,8 @@ def write_motions(
     dtype: str = "float64",
     chunk_rows: int = 1024,
     compression: str | None = "lzf",
+    expected_bytes: int | None = None,
+    uncompressed: Collection[str] = (),
 ) -> int:
     """Write motions (streamed: any iterable, any length) to one HDF5 file, atomically.
 
@@ -123,6 +127,13 @@ def write_motions(
         Rows per chunk (frames). 1024 x 47 x 8 B = 376 KiB per chunk.
     compression
         h5py filter (``"lzf"`` fast, ``"gzip"`` smaller, ``None``).
+    uncompressed
+        Extra arrays stored without compression: noisy float data that lzf shrinks by a few per
+        cent at the cost of a compression pass (sensor signals, joint moments).
+    expected_bytes
+        About how many bytes will be written: refused up front if the disk has less free
+        (:func:`~musclepose.io.h5write.h5_create`, which also turns a full disk or a file-size
+        limit mid-write into an ``OSError`` naming ``path`` instead of a crash).
 
     Returns
     -------
@@ -133,7 +144,7 @@ def write_motions(
 
     extra_iter = iter(extra) if extra is not None else None
     str_dt = h5py.string_dtype()
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with h5_create(path, expected_bytes) as f:
         f.attrs["format"] = FORMAT
         f.attrs["version"] = VERSION
         meta: dict[str, list] = {k: [] for k in ("fps", "height_m", "mass_kg", "sex", "body_lengths", "metadata")}
@@ -167,7 +178,8 @@ def write_motions(
                 for k, v in arrays.items():
                     a = np.asarray(v.detach().cpu() if isinstance(v, torch.Tensor) else v)
                     a = a.reshape(-1) if a.ndim == 0 else a
-                    extras[k] = _Ragged(f.require_group("extra"), f"{k}/data", a, a.dtype, chunk_rows, compression)
+                    extras[k] = _Ragged(f.require_group("extra"), f"{k}/data", a, a.dtype, chunk_rows,
+                                        None if k in uncompressed else compression)  # fmt: skip
             if set(arrays) != set(extras):
                 raise ValueError(f"extra item {n - 1} has arrays {sorted(arrays)}; item 0 had {sorted(extras)}")
             for k, v in arrays.items():
@@ -313,3 +325,67 @@ def read_motion(path: str | Path, index: int) -> Motion:
     """Read one motion from a file written by :func:`write_motions`."""
     with MotionDatasetReader(path) as reader:
         return reader[index]
+
+
+def concat_motion_files(sources: Iterable[str | Path], path: str | Path, *, chunk_rows: int = 1024) -> int:
+    """Concatenate files written by :func:`write_motions` into one, item order kept, atomically.
+
+    Datasets are copied array by array (no :class:`~musclepose.motion.Motion` is built), so
+    the result holds exactly the sources' values, each array compressed as in the first
+    source; every source must have the same DoF names and the same extra arrays. Used to merge
+    the shards of a sharded dataset (:mod:`musclepose.io.shards`) into a single file. Returns
+    the number of items.
+    """
+    import h5py
+
+    sources = [Path(s) for s in sources]
+    if not sources:
+        raise ValueError("no files to concatenate")
+    str_dt = h5py.string_dtype()
+    per_item = ("fps", "height_m", "mass_kg", "sex", "body_lengths", "metadata", "extra_attrs")
+    with h5_create(path) as out:
+        stores: dict[str, _Ragged] = {}
+        lists: dict[str, list] = {k: [] for k in per_item}
+        dof_names = None
+        n = 0
+        for src in sources:
+            with h5py.File(src, "r") as f:
+                if f.attrs.get("format") != FORMAT:
+                    raise FormatError(src, f"not a MusclePose motions file (format {FORMAT!r})", field="format")
+                names = json.loads(f.attrs["dof_names"])
+                if dof_names is None:
+                    dof_names = names
+                    out.attrs["format"], out.attrs["version"] = FORMAT, VERSION
+                elif names != dof_names:
+                    raise FormatError(src, "DoF names differ from the first file's", field="dof_names")
+                keys = {"q": f["q"], **{f"extra/{k}": f["extra"][k] for k in f.get("extra", {})}}
+                if stores and set(keys) != set(stores):
+                    raise FormatError(src, f"arrays {sorted(keys)} differ from the first file's {sorted(stores)}")
+                for key, node in keys.items():
+                    data = node if key == "q" else node["data"]
+                    offsets = np.asarray(f["offsets"] if key == "q" else node["offsets"][:], dtype=np.int64)
+                    block = np.asarray(data[int(offsets[0]) : int(offsets[-1])])
+                    if key not in stores:
+                        name = "q" if key == "q" else f"{key[len('extra/') :]}/data"
+                        group = out if key == "q" else out.require_group("extra")
+                        stores[key] = _Ragged(group, name, block, data.dtype, chunk_rows, data.compression)
+                    store = stores[key]
+                    for i in range(len(offsets) - 1):
+                        store.append(block[offsets[i] - offsets[0] : offsets[i + 1] - offsets[0]], f"{src}[{i}]")
+                count = int(f["offsets"].shape[0]) - 1
+                for k in per_item:
+                    values = f[k][:] if k in f else [b"{}" if k == "extra_attrs" else b""] * count
+                    lists[k].extend(v.decode() if isinstance(v, bytes) else v for v in values)
+                n += count
+        for store in stores.values():
+            store.flush()
+        out.create_dataset("offsets", data=np.asarray(stores["q"].offsets, dtype=np.int64))
+        for key, store in stores.items():
+            if key != "q":
+                out[key].create_dataset("offsets", data=np.asarray(store.offsets, dtype=np.int64))
+        for k, values in lists.items():
+            text = isinstance(values[0], str)
+            out.create_dataset(k, data=np.asarray(values, dtype=str_dt if text else np.float64))
+        out.attrs["n_items"] = n
+        out.attrs["dof_names"] = json.dumps(dof_names)
+    return n

@@ -13,6 +13,7 @@ is read as the SDK's camera-space joints (:data:`KINECT_V2_JOINTS`, metres, Y up
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,11 @@ KINECT_V2_JOINTS: tuple[tuple[str, str | None], ...] = (
 
 def _read_numbers(path: Path) -> np.ndarray:
     try:
-        rows = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        # UI-PRMD is distributed gzipped (``*.txt.gz``) as well as plain.
+        raw = gzip.open(path, "rb").read() if path.suffix.lower() == ".gz" else path.read_bytes()
+        rows = [ln for ln in raw.decode("utf-8").splitlines() if ln.strip()]
+    except (OSError, EOFError) as e:
+        raise FormatError(path, f"cannot read: {e}") from None
     except UnicodeDecodeError as e:
         raise FormatError(path, f"not UTF-8 text (byte {e.start})") from None
     if not rows:

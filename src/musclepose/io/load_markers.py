@@ -26,7 +26,8 @@ from ..motion.keypoint_ik import joint_marker_set
 from ..motion.scaling import scale_to_static
 from .c3d import read_c3d
 from .errors import FormatError
-from .load_common import Progress, frames_at, one_beside, say
+from .load_common import Progress, frames_at, one_beside, resolve_mass, say
+from .marker_units import checked_units
 from .opensim import read_table, read_trc
 from .opensim.coords import motion_from_opensim
 from .opensim.model import osim_marker_set
@@ -97,7 +98,7 @@ def _marker_ik(
         static_path = None
     say(progress, "scaling the body")
     if static_path is not None:
-        st = read_trc(static_path)
+        st, _ = checked_units(static_path, read_trc(static_path))
         scaled, sms, factors, _ = scale_to_static(base, ms, st.names, st.positions, mass_kg=mass_kg)
         meta["static"] = str(static_path)
     else:
@@ -117,26 +118,32 @@ def _marker_ik(
         "source_fps": float(markers.fps),
         "start_time": float(markers.times[idx[0]]),  # the file's clock (force plates use it too)
     }
-    return Motion(res.motion.q, rate, scaled, out)
+    return Motion(res.motion.q, rate, scaled, out, res.motion.quality)
 
 
 def load_trc(path: Path, *, model, static, body, mass_kg, sex, fps, progress) -> Motion:
     """A ``.trc`` marker file as a Motion (arguments as :func:`~musclepose.io.load.load_motion`)."""
     say(progress, "reading markers")
-    markers = read_trc(path)
-    return _marker_ik(
+    markers, note = checked_units(path, read_trc(path))
+    motion = _marker_ik(
         path, markers, model=model, static=static, body=body, mass_kg=mass_kg, sex=sex, fps=fps, progress=progress
     )
+    if note:
+        motion.metadata["notes"] = [*motion.metadata.get("notes", []), note]
+    return motion
 
 
 def load_c3d(path: Path, *, body, mass_kg, sex, fps, progress) -> Motion:
-    """A ``.c3d`` file as a Motion: Plug-in Gait joint centres when the trial has them, else marker IK."""
+    """A ``.c3d`` file as a Motion: Plug-in Gait joint centres when the trial has them, else marker IK.
+
+    ``mass_kg`` None: the file's subject mass, else 70 kg (:func:`.load_common.resolve_mass`)."""
     say(progress, "reading C3D")
     data = read_c3d(path).to_y_up()
-    extra = {"subject_mass_kg_in_file": data.subject_mass_kg, "up_axis_in_file": "z"}
+    mass_kg, mass_info = resolve_mass(mass_kg, data.subject_mass_kg, f"{path.name}'s subject parameters")
+    extra = {"subject_mass_kg_in_file": data.subject_mass_kg, "up_axis_in_file": "z", **mass_info}
     if body is None and _is_plugin_gait(data):
         say(progress, "Plug-in Gait joint centres and inverse kinematics")
-        motion = pig_motion(data, mass_kg=data.subject_mass_kg or mass_kg, sex=sex)
+        motion = pig_motion(data, mass_kg=mass_kg, sex=sex)
         motion.metadata.update(extra)
         if fps is not None and fps < motion.fps:
             motion = motion.resampled(fps)
@@ -155,11 +162,13 @@ def _is_plugin_gait(data) -> bool:
     return need <= points and "LLegLength" in proc and "RLegLength" in proc and bool(data.subject_height_m)
 
 
-def load_opensim_table(path: Path, *, model, body, fps, progress) -> Motion:
-    """OpenSim coordinates (``.mot``/``.sto``) as a Motion, with the model beside the file for the axes."""
+def load_opensim_table(path: Path, *, model, body, fps, progress, mass_kg: float = 70.0, sex: str = "male") -> Motion:
+    """OpenSim coordinates (``.mot``/``.sto``) as a Motion, with the model beside the file for the axes;
+    on ``body``, else a standard body of ``mass_kg`` and ``sex``."""
     say(progress, "reading OpenSim coordinates")
     table = read_table(path)
     osim = Path(model) if model is not None else one_beside(path, "*.osim")
+    body = body if body is not None else Body.standard(1.75, mass_kg, sex)
     try:
         motion = motion_from_opensim(table, body=body, osim_path=osim)
     except ValueError as err:

@@ -2,7 +2,7 @@
 
 A foreign skeleton's joints become our points (:mod:`musclepose.motion.retarget`: joint names,
 length unit, up axis), then :func:`~musclepose.motion.keypoint_ik.keypoint_ik` solves the pose.
-Keypoint JSON must be 3D (2D needs a camera model: an error); keypoints below
+2-D keypoint JSON goes through one pinhole camera (:mod:`musclepose.motion.video_fit`); for 3-D, keypoints below
 :data:`MIN_CONFIDENCE` are missing, and image units are scaled to an adult's legs. A clip JSON
 is not a motion (an error that names :func:`musclepose.pipelines.clips.load_clip`).
 """
@@ -18,6 +18,7 @@ import numpy as np
 from ..motion.core import Motion
 from ..motion.keypoint_ik import keypoint_ik
 from ..motion.retarget import ADULT_LEG_M, guess_unit, map_joint_names, rest_root_point, up_rotation
+from ..motion.video_fit import KeypointTrack, fit_camera_keypoints
 from .bvh import read_bvh
 from .clip import is_clip_json
 from .errors import FormatError
@@ -104,17 +105,42 @@ def load_bvh(path: Path, *, unit_m, body, mass_kg, sex, fps, progress) -> Motion
     )  # fmt: skip
 
 
-def load_keypoint_json(path: Path, *, body, mass_kg, sex, fps, progress) -> Motion:
+def _keypoints_2d(path: Path, kp, *, mass_kg, sex, fps, height_m, progress) -> Motion:
+    """2-D image keypoints through one pinhole camera (:func:`~musclepose.motion.video_fit.fit_camera_keypoints`).
+
+    Normalised coordinates need the file's ``image_size``; pixels without one take the image to be the
+    keypoints' extent (principal point at its centre). The camera's field of view is assumed (60 deg)."""
+    pos = kp.positions.astype(np.float64)
+    if kp.normalized:
+        if kp.image_size is None:
+            raise FormatError(path, "normalised 2-D keypoints need the image size ('image_size': [width, height])")
+        pos = pos * np.array(kp.image_size, dtype=np.float64)
+    size = kp.image_size
+    if size is None:
+        hi = np.nanmax(np.where((kp.confidence > 0)[..., None], pos, np.nan), axis=(0, 1))
+        if not np.isfinite(hi).all():
+            raise FormatError(path, "no keypoint was detected in any frame")
+        size = (int(np.ceil(hi[0])) + 1, int(np.ceil(hi[1])) + 1)
+    rate = kp.fps if kp.fps is not None else 30.0
+    meta = {"source": str(path), "layout": kp.layout, "fps_assumed": kp.fps is None}
+    try:
+        track = KeypointTrack(kp.names, np.arange(kp.n_frames) / rate, kp.confidence.astype(np.float64), pixels=pos,
+                              image_size=size)  # fmt: skip
+        fit = fit_camera_keypoints(track, height_m=height_m, mass_kg=mass_kg, sex=sex, fps=fps, progress=progress,
+                                   metadata=meta)  # fmt: skip
+    except ValueError as err:
+        raise FormatError(path, f"cannot fit a body to the 2-D keypoints: {err}") from None
+    return fit.motion
+
+
+def load_keypoint_json(path: Path, *, body, mass_kg, sex, fps, progress, height_m: float = 1.75) -> Motion:
     """3D keypoints (``.json``, :func:`~musclepose.io.keypoints.read_keypoints`) by keypoint IK."""
     if is_clip_json(path):
         raise FormatError(path, "a clip JSON holds seven channels, not a motion; use load_clip")
     say(progress, "reading keypoints")
     kp = read_keypoints(path, fps=fps if fps is not None else None)
     if kp.dims == 2:
-        raise FormatError(
-            path, f"{kp.layout} keypoints are 2D (image x, y); lifting them to a 3D pose needs a camera model, "
-            "which is not supported yet",
-        )  # fmt: skip
+        return _keypoints_2d(path, kp, mass_kg=mass_kg, sex=sex, fps=fps, height_m=height_m, progress=progress)
     rate = kp.fps if kp.fps is not None else 30.0
     p = np.where((kp.confidence >= MIN_CONFIDENCE)[..., None], kp.positions, np.nan)
     if kp.normalized and kp.image_size is not None:

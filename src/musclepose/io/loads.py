@@ -27,6 +27,7 @@ import numpy as np
 from .c3d import C3DData, plate_wrenches
 from .errors import FormatError
 from .opensim import ExternalForceSpec, read_external_loads, read_table
+from .opensim.external_loads import datafile_candidates
 from .opensim.model import OSIM_TO_SEGMENT
 
 __all__ = ["ForceRecord", "c3d_loads", "opensim_loads"]
@@ -60,8 +61,31 @@ def _columns(table, spec: ExternalForceSpec, cols: tuple[str, str, str] | None, 
         return np.zeros((table.n_rows, 3))
     missing = [c for c in cols if c not in table.columns]
     if missing:
-        raise FormatError(table.path, f"ExternalForce {spec.name!r}: no {what} column(s) {missing}", field=missing[0])
+        raise FormatError(
+            table.path, f"ExternalForce {spec.name!r} of {path.name} names {what} column(s) {missing}, which this "
+            "file does not have", field=missing[0],
+        )  # fmt: skip
     return np.stack([np.asarray(table.column(c), dtype=np.float64) for c in cols], axis=-1)
+
+
+def _data_source(path: Path, specs: list[ExternalForceSpec], datafile: str | Path | None) -> Path:
+    """The data file of an ExternalLoads XML: ``datafile`` if given, else its ``<datafile>`` found."""
+    if datafile is not None:
+        source = Path(datafile)
+        if not source.is_file():
+            raise FileNotFoundError(f"{source}: no such loads data file (given for {path.name})")
+        return source
+    spec = specs[0] if specs else None
+    if spec is None or not spec.datafile_stored:
+        raise FormatError(path, "no <datafile> in the ExternalLoads and none given (--loads-data FILE)",
+                          field="datafile")  # fmt: skip
+    if spec.datafile is None:
+        looked = ", ".join(str(p) for p in datafile_candidates(path, spec.datafile_stored))
+        raise FormatError(
+            path, f"data file '{spec.datafile_stored}' not found (looked for {looked}); put it beside the XML "
+            "or pass it with --loads-data FILE", field="datafile", line=spec.datafile_line,
+        )  # fmt: skip
+    return spec.datafile
 
 
 def opensim_loads(xml_path: str | Path, datafile: str | Path | None = None) -> list[ForceRecord]:
@@ -73,20 +97,23 @@ def opensim_loads(xml_path: str | Path, datafile: str | Path | None = None) -> l
         The ``ExternalLoads`` XML.
     datafile
         The ``.mot``/``.sto`` with the force, point and torque columns; default: the
-        ``<datafile>`` named in the XML (relative to the XML's folder).
+        ``<datafile>`` named in the XML, as stored or relative to the XML's folder, else the
+        file of that name beside the XML
+        (:func:`~musclepose.io.opensim.external_loads.find_datafile`).
 
     Raises
     ------
     FormatError
-        No data file, a missing column, a body MusclePose has no segment for, or a force or
-        point expressed in a body frame other than ``ground`` (not supported: OpenSim needs
-        that body's kinematics to convert it).
+        Naming the XML: no data file found (with the places looked), a body MusclePose has no
+        segment for, or a force or point expressed in a body frame other than ``ground`` (not
+        supported: OpenSim needs that body's kinematics to convert it). Naming the data file: a
+        missing column or a non-finite force.
+    FileNotFoundError
+        A given ``datafile`` that does not exist.
     """
     path = Path(xml_path)
     specs = [s for s in read_external_loads(path) if s.enabled]
-    source = Path(datafile) if datafile is not None else (specs[0].datafile if specs else None)
-    if source is None:
-        raise FormatError(path, "no <datafile> in the ExternalLoads and none given", field="datafile")
+    source = _data_source(path, specs, datafile)
     table = read_table(source)
     records = []
     for spec in specs:

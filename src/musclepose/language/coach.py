@@ -30,6 +30,7 @@ from .prompts import DetectedFault, PhysicsSummary
 __all__ = [
     "coach_summary",
     "faults_mentioned",
+    "grounding_problems",
     "misstated_facts",
     "peak_extensor_moments",
     "target_text",
@@ -50,7 +51,9 @@ def coach_summary(
 ) -> PhysicsSummary:
     """The coach's summary of one clip (module docstring); ``analysis`` is ``Analysis.to_dict()``."""
     reps = analysis.get("reps") or []
-    depth = max((float(r["depth_knee_flexion_deg"]) for r in reps), default=None)
+    # A repetition without trusted frames has no depth (None): it is not stated.
+    depth = max((float(r["depth_knee_flexion_deg"]) for r in reps if r.get("depth_knee_flexion_deg") is not None),
+                default=None)  # fmt: skip
     tempos = [r.get("tempo") or {} for r in reps]
     grade = analysis.get("grade")
     return PhysicsSummary(
@@ -156,3 +159,27 @@ def ungrounded_numbers(text: str, summary: PhysicsSummary) -> tuple[int, int]:
     stated = re.findall(r"(?<![\w.])\d+(?:\.\d+)?", text)
     allowed = {n.lstrip("-") for n in summary.numbers()}
     return len(stated), sum(1 for n in stated if n not in allowed)
+
+
+def grounding_problems(text: str, summary: PhysicsSummary) -> list[str]:
+    """Why a generated coaching text cannot be shown as it is (empty when it can).
+
+    The text must say something; name exactly the faults the form screen found (none left out,
+    none added); state only numbers the physics summary holds; and put none of the summary's
+    facts wrongly (:func:`misstated_facts`). The same checks as the coach evaluation, per text."""
+    if not text or not text.strip():
+        return ["the LLM wrote nothing"]
+    problems = []
+    screened = {f.name for f in summary.faults or ()}
+    named = faults_mentioned(text)
+    if screened - named:
+        problems.append(f"it leaves out {', '.join(sorted(screened - named))}")
+    if named - screened:
+        problems.append(f"it names {', '.join(sorted(named - screened))}, which the form screen did not find")
+    n, bad = ungrounded_numbers(text, summary)
+    if bad:
+        problems.append(f"{bad} of its {n} numbers are not in the measurements")
+    n, bad = misstated_facts(text, summary)
+    if bad:
+        problems.append(f"it misstates {bad} of {n} checked facts")
+    return problems

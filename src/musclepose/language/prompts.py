@@ -115,7 +115,8 @@ class PhysicsSummary:
                 r_, l_ = peaks.get(f"{label} R"), peaks.get(f"{label} L")
                 if r_ is not None and l_ is not None and abs(r_) + abs(l_) > 1e-9:
                     asym[label] = 200.0 * abs(abs(r_) - abs(l_)) / (abs(r_) + abs(l_))
-            grf = max(max(r["peak_vertical_grf_bw"].values()) for r in reps)
+            peaks_grf = [v for r in reps for v in r["peak_vertical_grf_bw"].values() if _num(v) is not None]
+            grf = max(peaks_grf) if peaks_grf else None  # None: no trusted frame (signals.plausibility)
         return cls(
             exercise=str(exercise or analysis.get("exercise") or "exercise"),
             n_reps=int(analysis.get("n_reps") or 0),

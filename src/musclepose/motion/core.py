@@ -2,7 +2,8 @@
 
 ``q`` follows :mod:`musclepose.body.skeleton` (root translation in m, then angles in rad).
 A Motion is immutable in spirit: operations (slicing, resampling, filtering) return new
-Motions and record what was done in ``metadata["history"]``.
+Motions and record what was done in ``metadata["history"]``. ``quality`` (optional) says per frame
+how far the motion can be trusted (:class:`~.quality.FrameQuality`); slicing and resampling carry it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from scipy.signal import butter, sosfiltfilt
 
 from ..body import Body
 from .differentiate import derivatives
+from .quality import FrameQuality
 
 __all__ = ["Motion"]
 
@@ -35,12 +37,15 @@ class Motion:
         The body the coordinates refer to.
     metadata : dict
         ``source`` (file or generator), ``subject``, ``units`` and processing ``history``.
+    quality : FrameQuality or None
+        Per-frame fit error and flagged frames with their causes (None: not assessed).
     """
 
     q: torch.Tensor
     fps: float
     body: Body
     metadata: dict[str, Any] = field(default_factory=dict)
+    quality: FrameQuality | None = None
 
     def __post_init__(self) -> None:
         q = self.q
@@ -57,6 +62,8 @@ class Motion:
         if bad.any():
             frame, dof = (int(v) for v in torch.nonzero(bad)[0])
             raise ValueError(f"Motion.q is not finite at frame {frame}, DoF {self.body.dof_names[dof]!r}")
+        if self.quality is not None and self.quality.n_frames != q.shape[0]:
+            raise ValueError(f"Motion.quality has {self.quality.n_frames} frames, q has {q.shape[0]}")
 
     # ------------------------------------------------------------------ basics
     @property
@@ -78,12 +85,16 @@ class Motion:
     def __getitem__(self, index: slice) -> Motion:
         if not isinstance(index, slice) or (index.step not in (None, 1)):
             raise TypeError("Motion supports contiguous slices only, e.g. motion[10:200]")
-        return self._derive(self.q[index], self.fps, f"slice {index.start}:{index.stop}")
+        quality = None if self.quality is None else self.quality.sliced(index)
+        return self._derive(self.q[index], self.fps, f"slice {index.start}:{index.stop}", quality)
 
-    def _derive(self, q: torch.Tensor, fps: float, what: str) -> Motion:
+    def _derive(self, q: torch.Tensor, fps: float, what: str, quality: FrameQuality | None = None) -> Motion:
         meta = dict(self.metadata)
         meta["history"] = [*self.metadata.get("history", []), what]
-        return replace(self, q=q, fps=fps, metadata=meta)
+        quality = (
+            quality if quality is not None or self.quality is None or q.shape[0] != self.n_frames else self.quality
+        )
+        return replace(self, q=q, fps=fps, metadata=meta, quality=quality)
 
     def to(self, dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> Motion:
         return replace(self, q=self.q.to(dtype=dtype or self.q.dtype, device=device or self.q.device))
@@ -105,11 +116,14 @@ class Motion:
         """
         nyq = 0.5 * self.fps
         if not 0 < cutoff_hz < nyq:
-            raise ValueError(f"cutoff_hz must be in (0, {nyq:g}) for fps={self.fps:g}; got {cutoff_hz!r}")
+            raise ValueError(
+                f"a low-pass filter at {cutoff_hz:g} Hz needs a frame rate above {2 * cutoff_hz:g} Hz; "
+                f"this motion has {self.fps:g} Hz"
+            )
         sos = butter(order, cutoff_hz / nyq, output="sos")
         padlen = 3 * (2 * len(sos) + 1)
         if self.n_frames <= padlen:
-            raise ValueError(f"filtering needs more than {padlen} frames; got {self.n_frames}")
+            raise ValueError(f"filtering needs more than {padlen} frames; this motion has {self.n_frames}")
         x = sosfiltfilt(sos, self.q.detach().cpu().numpy(), axis=0)
         q = torch.as_tensor(x.copy(), dtype=self.q.dtype, device=self.q.device)
         return self._derive(q, self.fps, f"butterworth {cutoff_hz:g} Hz order {order} zero-phase")
@@ -124,4 +138,5 @@ class Motion:
         t_new = np.arange(n) / fps
         x = CubicSpline(self.times, self.q.detach().cpu().numpy(), axis=0)(t_new)
         q = torch.as_tensor(x, dtype=self.q.dtype, device=self.q.device)
-        return self._derive(q, float(fps), f"resampled {self.fps:g} -> {fps:g} Hz")
+        quality = None if self.quality is None else self.quality.resampled(self.fps, float(fps), n)
+        return self._derive(q, float(fps), f"resampled {self.fps:g} -> {fps:g} Hz", quality)

@@ -1,12 +1,14 @@
 """Inverse kinematics: marker or 3D keypoint trajectories -> ``q``, all frames at once in torch.
 
 :func:`solve_ik` minimises over ``q (T, 47)`` the weighted marker error
-``sum_t sum_m w_m |x_m(q_t) - y_tm|^2`` (missing samples masked), plus a temporal smoothness
-term ``lambda_s sum_t |q_t - (q_(t-1) + q_(t+1)) / 2|^2``, soft range-of-motion limits and a
-prior pulling DoF that no marker observes toward zero (so that the solution is unique), by
-batched Levenberg-Marquardt (Marquardt 1963) with the analytic marker Jacobian. Markers come
-as a :class:`~musclepose.motion.marker_set.MarkerSet`; scaling the body to a static trial is
-:mod:`.scaling`. Conventions: world Y-up, metres, radians, ``q`` as in
+``sum_t sum_m w_m |x_m(q_t) - y_tm|^2`` (missing samples masked), soft range-of-motion limits and
+a prior pulling DoF that no marker observes toward zero, by batched Levenberg-Marquardt
+(Marquardt 1963) with the analytic marker Jacobian, every frame from its own start. A second
+pass keeps the person continuous in time: short flips to another local minimum are bridged,
+outlier markers are rejected per frame, segments are weighted by how well their markers fit, and
+all frames are solved together with a velocity prior (one banded Gauss-Newton system over
+time). :class:`IKResult` carries the per-frame fit quality (:class:`~.quality.FrameQuality`,
+also on the motion). Conventions: world Y-up, metres, radians, ``q`` as in
 :mod:`musclepose.body.skeleton`.
 """
 
@@ -14,21 +16,24 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ..body import Body
-from ..body.kinematics import joint_rotations, parent_rotations, segment_rotations
-from ..body.model import JOINT_DOF_SLOTS
 from .core import Motion
-from .marker_set import MarkerSet, initial_pose, marker_positions, unobserved_dofs
+from .ik_problem import JUMP_RAD, FitProblem, levenberg_marquardt, marker_errors
+from .ik_temporal import VELOCITY_WEIGHT, temporal_pass
+from .marker_set import MarkerSet, initial_pose
+from .quality import FrameQuality, Issue, intervals
 
-__all__ = ["IKResult", "solve_ik"]
+__all__ = ["POOR_FIT_M", "IKResult", "solve_ik"]
 
-SPINE_LIMIT_SCALE = 1e-2
-HARD_MARGIN = float(np.radians(10.0))
+#: A frame whose marker RMS exceeds this fits poorly: best-practice guidance for marker IK is an
+#: RMS below 1-2 cm and no marker beyond 2-4 cm (Hicks et al. 2015, J Biomech Eng 137:020905).
+POOR_FIT_M = 0.04
 
 
 @dataclass(frozen=True)
@@ -38,13 +43,17 @@ class IKResult:
     Attributes
     ----------
     motion : Motion
-        The solved joint angles.
+        The solved joint angles, with ``quality`` (per-frame fit error and flagged frames).
     rms_m : np.ndarray, (T,)
-        Root-mean-square marker error per frame (m).
+        Root-mean-square marker error per frame (m), over the markers kept in that frame.
     marker_rms_m : dict[str, float]
-        RMS error per marker over the trial (m).
+        RMS error per marker over the trial (m), frames where it was rejected included.
     iterations : int
     seconds : float
+    rejected : np.ndarray, (T, M) bool or None
+        Marker samples rejected as outliers (columns in the order of ``marker_rms_m``).
+    segment_weights : dict[str, float]
+        The per-segment weight multipliers the temporal pass used.
     """
 
     motion: Motion
@@ -52,6 +61,12 @@ class IKResult:
     marker_rms_m: dict[str, float]
     iterations: int
     seconds: float
+    rejected: np.ndarray | None = None
+    segment_weights: dict[str, float] | None = None
+
+    @property
+    def quality(self) -> FrameQuality | None:
+        return self.motion.quality
 
 
 def solve_ik(
@@ -67,8 +82,13 @@ def solve_ik(
     q0: np.ndarray | None = None,
     metadata: dict | None = None,
     locked: dict[str, float] | None = None,
+    *,
+    segment_weights: Mapping[str, float] | str | None = None,
+    temporal: bool = True,
+    velocity_weight: float = VELOCITY_WEIGHT,
+    poor_fit_m: float = POOR_FIT_M,
 ) -> IKResult:
-    """Joint angles for measured marker trajectories, every frame solved independently.
+    """Joint angles for measured marker trajectories, continuous in time.
 
     Parameters
     ----------
@@ -82,27 +102,52 @@ def solve_ik(
     limit_weight
         Weight (per rad) of range-of-motion violations relative to marker error (per m).
     prior_weight
-        Pull toward zero of DoF that no marker observes (and a weak one on the spine).
+        Pull toward zero of DoF that no marker observes (and a weak one on the spine and the
+        shoulder girdle).
     smoothness
-        Weight of each frame's deviation from the mean of its two neighbours (per rad^2 or
-        m^2, against marker errors in m^2): temporal smoothness that does not bias
-        constant-velocity motion.
+        Weight of each frame's deviation from the mean of its two neighbours in the first,
+        per-frame pass (per rad^2 or m^2, against marker errors in m^2).
     iterations
         Levenberg-Marquardt iterations (batched over frames).
     locked
         DoF name -> value (m or rad) held fixed, as OpenSim's locked coordinates: e.g. to
         solve on the DoFs of a planar model for a like-for-like comparison with it.
+    segment_weights
+        Per-segment multipliers of the marker weights in the temporal pass (segment name ->
+        weight); ``"auto"``: from the first pass, each segment's weight is
+        ``clip((e_ref / e_seg)^2, 0.25, 1)`` with ``e_seg`` its markers' median error and
+        ``e_ref`` the median over all markers, so that soft-tissue clusters (trunk, arms) that fit
+        worse do not pull the segments that fit well; None (default): all 1. On squats1 "auto"
+        moved hip flexion away from OpenSim's (RMSE 1.9 -> 3.5 deg), so it is not the default.
+    temporal
+        Run the temporal pass (module docstring); False gives the independent per-frame fits.
+    velocity_weight
+        Weight of the velocity prior (m^2 of marker error per (rad/s)^2 of speed beyond
+        :data:`~.ik_temporal.SPEED_LIMIT_DEG_S`, per frame): 1e-4 costs a flip of 2 rad in one frame at 100 Hz
+        ~3 m^2, about a thousand times a frame's marker error.
+    poor_fit_m
+        A frame whose marker RMS (over the markers kept) exceeds this is flagged as a poor fit.
 
     Notes
     -----
-    Levenberg-Marquardt (Marquardt 1963) on the per-frame weighted residuals: markers,
-    soft range-of-motion limits and the prior. The marker Jacobian is analytic (see
-    :func:`_levenberg_marquardt`), batched over frames; each step solves one 47x47 system per
-    frame.
-    Limb DoF are held within their range of motion plus 10 deg (projected steps); the
-    spine's ranges stay soft. Frames that jumped by more than 15 deg in a DoF to another local
-    minimum are re-solved from their predecessor (:func:`_repair_jumps`).
+    First pass: Levenberg-Marquardt (Marquardt 1963) on the per-frame weighted residuals
+    (markers, soft range-of-motion limits, the prior), the marker Jacobian analytic
+    (:meth:`~.ik_problem.FitProblem.normal_equations`), batched over frames. Limb DoF are held within their range of
+    motion plus 10 deg (projected steps); the spine's ranges stay soft. Frames that jumped by
+    more than 15 deg in a DoF to another local minimum are re-solved from their predecessor
+    (:func:`_repair_jumps`).
 
+    Temporal pass (:func:`~.ik_temporal.temporal_pass`): runs of at most 0.25 s that jump away and back
+    are replaced by interpolation (a start in the right basin); then every frame is solved
+    together with a velocity prior coupling neighbours (:func:`~.ik_temporal._velocity_terms`: a hinge on each
+    joint's speed beyond :data:`~.ik_temporal.SPEED_LIMIT_DEG_S`, so that no human movement is slowed and no
+    frame can jump to another solution, plus a 1e-4 share of a plain quadratic that smooths what
+    the markers barely see), by Gauss-Newton with Levenberg-Marquardt damping on one
+    block-tridiagonal system (a banded Cholesky solve, bandwidth 47,
+    ``scipy.linalg.solveh_banded``), accepted when the total cost falls. Outlier samples are then
+    rejected, the worst of each frame per round, while it lies beyond
+    ``median + max(4 MAD, 2 cm)`` of its marker's errors, and all frames solved again without
+    them (at most three rounds: iteratively reweighted least squares with 0/1 weights).
     """
     t0 = time.perf_counter()
     common = [n for n in markers.names if n in set(names)]
@@ -119,35 +164,72 @@ def solve_ik(
     for name, value in (locked or {}).items():
         free[body.dof_index(name)] = 0.0
         q_init[:, body.dof_index(name)] = value
-    q = _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, iterations, smoothness, free)
-    lm_args = (limit_weight, prior_weight, iterations, free)
-    q = _repair_jumps(body, ms, y, mask, q, lm_args)
-    with torch.no_grad():
-        x = marker_positions(body, q, ms).numpy()
-    err = np.where(mask, np.linalg.norm(x - np.nan_to_num(y), axis=-1), np.nan)
+    settings = (limit_weight, prior_weight, free)
+    prob = FitProblem(body, ms, y, mask.astype(np.float64), *settings, smoothness=smoothness)
+    q = levenberg_marquardt(prob, torch.tensor(q_init), iterations)
+    q = _repair_jumps(prob, q, max(8, iterations // 3))
+    rejected = np.zeros_like(mask)
+    seg_w = {body.segment_names[s]: 1.0 for s in np.unique(ms.segments)}
+    issues: list[Issue] = []
+    if temporal and y.shape[0] >= 3:
+        q, rejected, seg_w, issues = temporal_pass(
+            body, ms, y, mask, q, fps, settings, segment_weights, velocity_weight, iterations
+        )
+    elif isinstance(segment_weights, Mapping):
+        seg_w.update(segment_weights)
+    err = marker_errors(body, ms, y, mask, q)
+    # The fit quality counts the markers that were fitted: weight-0 markers (tracking clusters whose
+    # model positions are placeholders until a static trial places them) are only reported.
+    kept = np.where(rejected | (ms.weights[None] <= 0), np.nan, err)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        rms = np.sqrt(np.nanmean(err**2, axis=1))
+        rms = np.sqrt(np.nanmean(kept**2, axis=1))
         per_marker = {n: float(np.sqrt(np.nanmean(err[:, i] ** 2))) for i, n in enumerate(common)}
+    quality = fit_quality(rms, rejected, common, poor_fit_m, issues)
     meta = {"source": "inverse kinematics", "markers": common, **(metadata or {})}
-    motion = Motion(q.clone(), float(fps), body, meta)
-    return IKResult(motion, rms, per_marker, iterations, time.perf_counter() - t0)
+    motion = Motion(q.clone(), float(fps), body, meta, quality)
+    return IKResult(motion, rms, per_marker, iterations, time.perf_counter() - t0, rejected, seg_w)
 
 
-# A rotational DoF that turns more than this between consecutive frames has (almost always)
-# jumped to another local minimum of the marker fit (spine split, arm twist), not moved.
-JUMP_RAD = np.radians(15.0)
+def fit_quality(
+    rms: np.ndarray, rejected: np.ndarray, names: list[str], poor_fit_m: float = POOR_FIT_M,
+    issues: list[Issue] | None = None,
+) -> FrameQuality:  # fmt: skip
+    """Flags from the per-frame marker RMS ``(T,)`` and rejected samples ``(T, M)``.
+
+    A frame is a poor fit when its RMS exceeds ``poor_fit_m``, or when more than a quarter of its
+    markers were rejected; the issue names the worst markers. A whole trial fitting poorly (its
+    median above the threshold) is one issue over every frame, with the likely cause.
+    """
+    t = len(rms)
+    quality = FrameQuality(np.zeros(t, dtype=bool), np.asarray(rms, dtype=np.float64))
+    found = list(issues or [])
+    many = rejected.sum(1) > 0.25 * rejected.shape[1]
+    poor = np.nan_to_num(rms, nan=np.inf) > poor_fit_m
+    med = float(np.nanmedian(rms)) if np.isfinite(rms).any() else float("nan")
+    if np.mean(poor) > 0.5:
+        why = "the body or the marker placement does not match the subject: scale with a static trial"
+        found.append(Issue("poor marker fit", 0, t - 1, f"median {1000 * med:.0f} mm RMS over the trial ({why})"))
+    else:
+        for a, b in intervals(poor | many):
+            worst = np.argsort(-rejected[a : b + 1].sum(0))[:3]
+            who = [names[k] for k in worst if rejected[a : b + 1, k].any()]
+            detail = f"{1000 * np.nanmax(np.where(np.isfinite(rms[a : b + 1]), rms[a : b + 1], 0)):.0f} mm RMS"
+            if who:
+                detail += f", rejected {', '.join(who)}"
+            found.append(Issue("poor marker fit", a, b, detail))
+    return quality.with_issues(found)
+
+
 _REPAIR_PASSES = 20
 
 
-def _marker_cost(body: Body, ms: MarkerSet, y: np.ndarray, mask: np.ndarray, q: torch.Tensor) -> np.ndarray:
-    with torch.no_grad():
-        x = marker_positions(body, q, ms).numpy()
-    d = np.where(mask[..., None], x - np.nan_to_num(y), 0.0)
-    return (d**2 * ms.weights[None, :, None]).sum((1, 2))
+def _marker_cost(prob: FitProblem, q: torch.Tensor, idx=None) -> np.ndarray:
+    m = prob.w.shape[1] * 3
+    return prob.residuals(q, idx)[:, :m].square().sum(-1).numpy()
 
 
-def _repair_jumps(body, ms, y, mask, q, lm_args, max_step: float = JUMP_RAD) -> torch.Tensor:
+def _repair_jumps(prob: FitProblem, q: torch.Tensor, iterations: int, max_step: float = JUMP_RAD) -> torch.Tensor:
     """Re-solve frames that jumped to another local minimum, starting from their predecessor.
 
     Frames are solved independently, so where the markers leave a near-degenerate choice
@@ -159,25 +241,24 @@ def _repair_jumps(body, ms, y, mask, q, lm_args, max_step: float = JUMP_RAD) -> 
     frames is walked through from its start; frames whose continuous solution fits much
     worse (a real fast movement, or the earlier frame was the wrong one) keep their own.
     """
-    limit_weight, prior_weight, iterations, free = lm_args
     q = q.clone()
     t = q.shape[0]
     if t < 2:
         return q
-    cost = _marker_cost(body, ms, y, mask, q)
+    smooth, prob.sqrt_s = prob.sqrt_s, 0.0
+    cost = _marker_cost(prob, q)
     tried = np.zeros(t, dtype=bool)
-    slack = 1e-6 * mask.sum(1)
+    slack = 1e-6 * (prob.w[..., 0] > 0).sum(1).numpy()
     for _ in range(_REPAIR_PASSES):
         step = (q[1:, 3:] - q[:-1, 3:]).abs().amax(-1).numpy()
         frames = np.flatnonzero((step > max_step) & ~tried[1:]) + 1
         if frames.size == 0:
             break
         tried[frames] = True
-        init = q[frames - 1].numpy()
         # Warm-started from a neighbour, a frame converges in a few steps.
-        new = _levenberg_marquardt(body, ms, y[frames], mask[frames], init, limit_weight, prior_weight,
-                                   max(8, iterations // 3), 0.0, free)  # fmt: skip
-        new_cost = _marker_cost(body, ms, y[frames], mask[frames], new)
+        idx = torch.as_tensor(frames)
+        new = levenberg_marquardt(prob, q[frames - 1].clone(), iterations, idx)
+        new_cost = _marker_cost(prob, new, idx)
         jump_new = (new[:, 3:] - q[frames - 1, 3:]).abs().amax(-1).numpy()
         ok = (new_cost <= 1.25 * cost[frames] + slack[frames]) & (jump_new < step[frames - 1])
         keep = frames[ok]
@@ -185,121 +266,5 @@ def _repair_jumps(body, ms, y, mask, q, lm_args, max_step: float = JUMP_RAD) -> 
         cost[keep] = new_cost[ok]
         nxt = keep + 1
         tried[nxt[nxt < t]] = False  # a repaired frame's successor may now be the jump
-    return q
-
-
-def _marker_jacobian_setup(body: Body, ms: MarkerSet):
-    """Per rotational DoF: its (segment, slot) and which markers it moves (descendant segments)."""
-    seg_of = np.zeros(body.n_dof - 3, dtype=np.int64)
-    flat = np.zeros(body.n_dof - 3, dtype=np.int64)
-    for seg in range(body.n_segments):
-        for slot in range(3):
-            k = int(JOINT_DOF_SLOTS[seg, slot])
-            if k >= 3:
-                seg_of[k - 3], flat[k - 3] = seg, seg * 3 + slot
-    anc = body.tensors(torch.float64).ancestors.numpy()  # anc[i, j] = j is i or an ancestor of i
-    moves = anc[ms.segments][:, seg_of]  # (M, 44): marker's segment descends from the DoF's joint
-    return torch.tensor(seg_of), torch.tensor(flat), torch.tensor(moves)
-
-
-def _levenberg_marquardt(body, ms, y, mask, q_init, limit_weight, prior_weight, iterations, smoothness=0.0, free=None):
-    """Batched Levenberg-Marquardt with the analytic marker Jacobian.
-
-    For a hinge with world axis ``s`` at joint centre ``o``, a marker ``x`` beyond it moves
-    as ``dx/dq = s x (x - o)``; root translations move every marker by the unit vectors.
-    Temporal smoothness couples neighbouring frames through the residual
-    ``sqrt(smoothness) * (q_t - (q_(t-1) + q_(t+1)) / 2)``; each iteration holds the
-    neighbours at their current values (block Jacobi), which converges because every frame's
-    own markers dominate its Hessian.
-    """
-    lo = torch.tensor(np.where(np.isfinite(body.dof_lower), body.dof_lower, -1e9))
-    hi = torch.tensor(np.where(np.isfinite(body.dof_upper), body.dof_upper, 1e9))
-    prior = torch.tensor(np.sqrt(prior_weight * unobserved_dofs(body, ms)))
-    w_all = torch.tensor(np.sqrt(ms.weights))[None, :, None] * torch.tensor(mask, dtype=torch.float64)[..., None]
-    # The spine is two joints in series standing for ~20 vertebral levels; its cited ranges
-    # are regional sums, so they are a weak prior there and a firm one on the limbs.
-    soft = np.array([SPINE_LIMIT_SCALE if n.startswith(("lumbar_", "thoracic_")) else 1.0 for n in body.dof_names])
-    sqrt_lim = torch.tensor(np.sqrt(limit_weight * soft))
-    # Limb DoF may not leave their range by more than HARD_MARGIN: the soft penalty alone lets a
-    # poorly fitted arm wander into impossible poses (scapula at 130 deg). The spine's ranges
-    # are regional sums and stay soft; the root's pose in the world is free.
-    hard = torch.tensor(soft == 1.0)
-    hard[:6] = False
-    hard_lo = torch.where(hard, lo - HARD_MARGIN, torch.full_like(lo, -1e9))
-    hard_hi = torch.where(hard, hi + HARD_MARGIN, torch.full_like(hi, 1e9))
-    seg_of, flat, moves = _marker_jacobian_setup(body, ms)
-    bt = body.tensors(torch.float64)
-    local = torch.tensor(ms.local)
-    segs = torch.as_tensor(ms.segments)
-    y_all = torch.tensor(np.where(mask[..., None], y, 0.0))
-    t, n = q_init.shape[0], body.n_dof
-    free_cols = torch.ones(n, dtype=torch.float64) if free is None else torch.as_tensor(free, dtype=torch.float64)
-
-    def evaluate_rows(q, idx):
-        return evaluate(q, False, idx, rows_given=True)[0]
-
-    sqrt_s = float(np.sqrt(smoothness))
-    nbr = torch.zeros(t, n, dtype=torch.float64)
-
-    def neighbours(q):
-        if t < 2:
-            return q.clone()
-        out = torch.empty_like(q)
-        out[1:-1] = 0.5 * (q[:-2] + q[2:])
-        out[0], out[-1] = q[1], q[-2]
-        return out
-
-    def evaluate(q, with_jacobian: bool, idx=None, rows_given: bool = False):
-        # q holds all frames (or, with rows_given, only the frames idx); idx selects frames.
-        if idx is not None and not rows_given:
-            q = q[idx]
-        y_t, w = (y_all, w_all) if idx is None else (y_all[idx], w_all[idx])
-        ref = nbr if idx is None else nbr[idx]
-        t = q.shape[0]
-        jrot, u_par = joint_rotations(bt, q)
-        rot = segment_rotations(jrot)
-        rpar = parent_rotations(rot)
-        d = (rpar @ bt.offsets[:, :, None])[..., 0]
-        org = q[..., None, 0:3] + torch.einsum("ij,...jk->...ik", bt.ancestors, d)
-        x = org[:, segs] + (rot[:, segs] @ local[..., None])[..., 0]
-        r_m = ((x - y_t) * w).reshape(t, -1)
-        over = torch.relu(q - hi) - torch.relu(lo - q)
-        r = torch.cat([r_m, sqrt_lim * over, prior * q, sqrt_s * (q - ref)], dim=-1)
-        if not with_jacobian:
-            return r, None
-        axes = (u_par @ rpar.transpose(-1, -2)).reshape(t, -1, 3)[:, flat]  # (T, 44, 3) world axes
-        lever = x[:, :, None, :] - org[:, seg_of][:, None, :, :]  # (T, M, 44, 3)
-        jr = torch.linalg.cross(axes[:, None].expand_as(lever), lever) * moves[None, :, :, None]
-        jt = torch.eye(3, dtype=q.dtype).expand(t, x.shape[1], 3, 3)  # d x / d root translation
-        jm = torch.cat([jt, jr.transpose(-1, -2)], dim=-1) * w[..., None]  # (T, M, 3, 47)
-        active = ((q > hi) | (q < lo)).to(q.dtype) * sqrt_lim
-        diag = [active, prior.expand(t, n), torch.full((t, n), sqrt_s, dtype=q.dtype)]
-        jac = torch.cat([jm.reshape(t, -1, n), *(torch.diag_embed(d) for d in diag)], dim=1)
-        return r, jac * free_cols  # locked DoFs: zero columns, so their step is zero
-
-    q = torch.tensor(q_init)
-    eye = torch.eye(n, dtype=torch.float64)
-    lam = torch.full((t,), 1e-3, dtype=torch.float64)
-    active = torch.ones(t, dtype=torch.bool)
-    for _ in range(iterations):
-        if smoothness > 0:
-            nbr = neighbours(q)
-        idx = torch.nonzero(active)[:, 0]
-        if len(idx) == 0:
-            break
-        r, jac = evaluate(q, True, idx)
-        jt = jac.transpose(-1, -2)
-        jtj = jt @ jac
-        g = (jt @ r[..., None])[..., 0]
-        damp = lam[idx, None, None] * (torch.diagonal(jtj, dim1=-2, dim2=-1)[..., None] * eye + 1e-9 * eye)
-        cand = q[idx] + torch.linalg.solve(jtj + damp, -g[..., None])[..., 0]
-        cand = torch.maximum(torch.minimum(cand, hard_hi), hard_lo)  # projected step: hard limb limits
-        old, new = r.square().sum(-1), evaluate_rows(cand, idx).square().sum(-1)
-        better = new < old
-        q[idx] = torch.where(better[:, None], cand, q[idx])
-        lam[idx] = torch.where(better, lam[idx] * 0.3, lam[idx] * 10.0).clamp(1e-9, 1e6)
-        # A frame is done when a successful step gains less than 1e-7 of its cost (or the
-        # damping has grown so large that no step helps).
-        done = (better & (old - new < 1e-7 * old + 1e-16)) | (lam[idx] >= 1e6)
-        active[idx[done]] = False
+    prob.sqrt_s = smooth
     return q

@@ -33,6 +33,10 @@ _EXTRA_POINTS = {
     "right_toe": ("foot_r", lambda L: (L["foot"], -0.75 * L["ankle_height"], 0.0)),
     "left_toe": ("foot_l", lambda L: (L["foot"], -0.75 * L["ankle_height"], 0.0)),
 }
+#: Keypoint RMS (m) above which a frame is a poor fit: joint centres from a pose estimator or a depth
+#: camera are ~3-5 cm off (Kinect v2 against mocap, Otte et al. 2016, PLoS One 11:e0166532), and a
+#: foreign skeleton's joints sit a few cm from ours.
+KEYPOINT_POOR_FIT_M = 0.08
 # The toe joint of a foreign skeleton is placed less consistently than the big joints.
 _WEIGHTS = {"right_toe": 0.5, "left_toe": 0.5}
 _FLOOR_POINTS = ("right_heel", "left_heel", "right_foot_index", "left_foot_index")
@@ -130,6 +134,8 @@ def keypoint_ik(
     floor: bool = True,
     progress: Callable[[str], None] | None = None,
     metadata: dict[str, Any] | None = None,
+    locked: dict[str, float] | None = None,
+    prior_weight: float = 1e-2,
 ) -> Motion:
     """Joint angles on our body from 3D joint-centre (or landmark) trajectories.
 
@@ -154,6 +160,12 @@ def keypoint_ik(
         Move the lowest foot point to ``y = 0`` (2nd percentile over frames).
     progress
         Called with a stage name before each long step.
+    locked
+        DoF name -> value held fixed (:func:`~musclepose.motion.ik.solve_ik`), e.g. the spine when
+        nothing below the hips is seen and the pelvis' tilt cannot be told from the spine's.
+    prior_weight
+        Pull toward zero of the DoF no point observes and (x 0.01) of the spine
+        (:func:`~musclepose.motion.ik.solve_ik`).
 
     Returns
     -------
@@ -190,7 +202,8 @@ def keypoint_ik(
     q0[:, 0:3] = mid
     q0[:, 3:6] = np.unwrap(matrix_to_euler_zxy(torch.tensor(rot)).numpy(), axis=0)
     say("solving inverse kinematics")
-    res = solve_ik(body, ms, names, y, fps, q0=q0, metadata=info)
+    res = solve_ik(body, ms, names, y, fps, q0=q0, metadata=info, locked=locked, poor_fit_m=KEYPOINT_POOR_FIT_M,
+                   prior_weight=prior_weight)  # fmt: skip
     q = res.motion.q.clone()
     shift = 0.0
     if floor:
@@ -200,4 +213,4 @@ def keypoint_ik(
         shift = float(np.percentile(low, 2))
         q[:, 1] -= shift
     meta = {**res.motion.metadata, "marker_rms_m": float(np.nanmedian(res.rms_m)), "floor_shift_m": -shift}
-    return Motion(q, float(fps), body, meta)
+    return Motion(q, float(fps), body, meta, res.motion.quality)

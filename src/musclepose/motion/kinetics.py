@@ -2,7 +2,8 @@
 
 :func:`compute_kinetics` is the kinetic chain after inverse kinematics: low-pass the
 coordinates, differentiate, apply the external loads (force plates when there are any,
-otherwise ground reactions estimated from the kinematics by :mod:`musclepose.body.grf`),
+otherwise ground reactions estimated from the kinematics by :mod:`musclepose.body.grf`, over the
+feet and the other supports :mod:`musclepose.body.supports` finds: a seat, the hands, a box),
 run inverse dynamics (:func:`musclepose.body.inverse_dynamics`), and report the root residual.
 
 Conventions (documented in docs/validation_kinetics.md as well):
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,8 +36,9 @@ from scipy.signal import butter, sosfiltfilt
 from ..body import ExternalWrench, forward_kinematics, inverse_dynamics
 from ..body.contact import foot_contact as contact_weights
 from ..body.dynamics import root_residual
-from ..body.grf import estimate_grf
 from ..body.muscles import mtg_parameters, static_optimization
+from ..body.supports import detect_supports, supported_grf
+from ..memory import release
 from .core import Motion
 
 __all__ = [
@@ -49,6 +52,11 @@ __all__ = [
 ]
 
 FEET = ("foot_r", "foot_l")
+# Long recordings run in windows (compute_kinetics(window_s=)): bounded memory. Context on each
+# side of a window: the 6 Hz Butterworth's impulse response and the contact detection's
+# smoothing have died out well within 5 s.
+WINDOW_S = 120.0
+MARGIN_S = 5.0
 
 
 @dataclass
@@ -80,6 +88,10 @@ class Kinetics:
         ``0:41`` the positive-direction generators of ``dof_names[6:]``, ``41:82`` the negative.
     muscle_residual : np.ndarray (T, 41) or None
         Joint moment (N m) the generators cannot produce even fully active.
+    supports : dict of str to np.ndarray (T, 3)
+        Force (N, world) on each support other than the feet that the estimate found
+        (``"seat"``, ``"hand_r"``, ``"hand_l"``; :mod:`musclepose.body.supports`); empty with
+        force plates or when the feet carry everything.
     """
 
     motion: Motion
@@ -95,6 +107,7 @@ class Kinetics:
     ambiguous: np.ndarray | None = None
     activations: np.ndarray | None = None
     muscle_residual: np.ndarray | None = None
+    supports: dict[str, np.ndarray] = field(default_factory=dict)
 
     def activation(self, generator: str) -> np.ndarray:
         """One generator's activation over time, e.g. ``"knee_flexion_r-"`` (the knee extensors)."""
@@ -303,6 +316,8 @@ def compute_kinetics(
     start_time: float | None = None,
     muscles: bool = True,
     age: str = "young",
+    floor_velocity: str | None = "auto",
+    window_s: float | None = WINDOW_S,
 ) -> Kinetics:
     """Joint moments, ground reactions and residuals of ``motion``.
 
@@ -324,13 +339,32 @@ def compute_kinetics(
     muscles, age
         Also solve the minimal muscle activations (static optimisation) with the torque
         generators of that age group (``"young"``, ``"middle"``, ``"old"``; sex from the body).
+    floor_velocity
+        For estimated ground reactions: ``"auto"`` detects a treadmill belt from the stance
+        feet (:func:`musclepose.body.contact.foot_contact`), None is a static floor.
+    window_s
+        A motion longer than 1.5 windows is processed in windows of this many seconds (each with
+        :data:`MARGIN_S` of context on both sides, so that filtering and differentiation see the
+        same neighbourhood as in one pass) and stitched, with moments, velocities, accelerations and
+        muscle activations kept in float32: a 1-hour recording at 100 Hz then needs a few hundred MB
+        instead of 5 GB. None: one pass.
     """
+    t_start = float(motion.metadata.get("start_time", 0.0)) if start_time is None else float(start_time)
+    if window_s and motion.n_frames > 1.5 * window_s * motion.fps:
+        kw = dict(loads=loads, cutoff_hz=cutoff_hz, load_cutoff_hz=load_cutoff_hz, muscles=muscles, age=age,
+                  floor_velocity=floor_velocity)  # fmt: skip
+        return _in_windows(motion, t_start, window_s, kw)
     body = motion.body
+    notes: list[str] = []
+    if cutoff_hz is not None and cutoff_hz >= 0.4 * motion.fps:
+        # A slow recording (e.g. 10 Hz) holds nothing above its Nyquist rate to remove at 6 Hz.
+        notes.append(f"{motion.fps:g} Hz is too slow to low-pass at {cutoff_hz:g} Hz: the motion is not filtered")
+        cutoff_hz = None
     mf = motion.filtered(cutoff_hz) if cutoff_hz is not None and motion.n_frames > 27 else motion
     qd, qdd = mf.velocities()
     q = mf.q
-    notes: list[str] = []
     ambiguous = np.zeros(mf.n_frames, dtype=bool)
+    extra_forces: dict[str, np.ndarray] = {}
     t0 = float(motion.metadata.get("start_time", 0.0)) if start_time is None else float(start_time)
     times = t0 + mf.times
     if loads:
@@ -348,22 +382,28 @@ def compute_kinetics(
         source = "force plates"
         tau = inverse_dynamics(body, q, qd, qdd, external=external)
     else:
-        est = estimate_grf(body, q, qd, qdd)
-        external = list(est.wrenches)
+        # Estimated over the feet and the other supports the dynamics reveal (a seat, the hands, a
+        # box under the feet: musclepose.body.supports); tau with the estimated wrenches applied.
+        supports = detect_supports(body, q, qd, qdd, mf.fps)
+        external, tau, support_forces, est = supported_grf(body, q, qd, qdd, supports, floor_velocity)
+        extra_forces = {s.name: support_forces[s.name] for s in supports.extra}
+        notes += supports.notes
         source = "estimated"
-        tau = est.tau  # inverse dynamics with the estimated wrenches, as computed for the residual
+        belt = est.contact.floor_velocity.detach().reshape(-1, 3)[0].cpu().numpy()
+        if np.any(belt != 0):
+            notes.append(f"moving floor (treadmill belt) detected: {np.linalg.norm(belt):.2f} m/s")
     force, moment = root_residual(body, q, tau)
     floor = _floor_height(loads, external)
     grf, cop = {}, {}
     for foot in FEET:
-        w = next((e for e in external if e.segment == foot), None)
-        if w is None:
+        ws = [e for e in external if e.segment == foot]
+        if not ws:
             grf[foot] = np.zeros((mf.n_frames, 3))
             cop[foot] = np.full((mf.n_frames, 3), np.nan)
             continue
-        f = w.force.detach().cpu().numpy()
-        p = w.point.detach().cpu().numpy()
-        m0 = np.cross(p, f) + (0.0 if w.torque is None else w.torque.detach().cpu().numpy())
+        f = sum(w.force.detach().cpu().numpy() for w in ws)
+        m0 = sum(np.cross(w.point.detach().cpu().numpy(), w.force.detach().cpu().numpy())
+                 + (0.0 if w.torque is None else w.torque.detach().cpu().numpy()) for w in ws)  # fmt: skip
         grf[foot] = f
         cop[foot] = centre_of_pressure(f, m0, floor)
     activations = muscle_residual = None
@@ -385,7 +425,71 @@ def compute_kinetics(
         ambiguous,
         activations,
         muscle_residual,
+        extra_forces,
     )
+
+
+def _in_windows(motion: Motion, t_start: float, window_s: float, kw: dict) -> Kinetics:
+    """:func:`compute_kinetics` window by window (with :data:`MARGIN_S` of context), stitched."""
+    n_t, fps = motion.n_frames, float(motion.fps)
+    step, margin = int(round(window_s * fps)), int(round(MARGIN_S * fps))
+    out: dict[str, Any] = {}
+    notes: list[str] = []
+    source = ""
+    for a in range(0, n_t, step):
+        b = min(a + step, n_t)
+        lo, hi = max(0, a - margin), min(n_t, b + margin)
+        k = compute_kinetics(motion[lo:hi], start_time=t_start + lo / fps, window_s=None, **kw)
+        core = slice(a - lo, b - lo)
+        if not out:
+            out = _allocate(k, n_t)
+        source = source or k.source
+        notes += [n for n in k.notes if n not in notes]
+        out["q"][a:b] = k.motion.q[core]
+        for name in ("qd", "qdd", "tau"):
+            out[name][a:b] = getattr(k, name)[core].to(out[name].dtype)
+        for name in ("residual_force", "residual_moment", "ambiguous", "activations", "muscle_residual"):
+            if out[name] is not None:
+                out[name][a:b] = getattr(k, name)[core]
+        for group in ("grf", "cop", "supports"):
+            for key, v in getattr(k, group).items():
+                dst = out[group].get(key)
+                if dst is None:  # a support first found in this window: absent (zero force) before
+                    dst = out[group][key] = np.full((n_t, 3), np.nan if group == "cop" else 0.0)
+                dst[a:b] = v[core]
+        del k
+        release()  # the window's temporaries, back to the system before the next one
+    history = [*motion.metadata.get("history", []), f"kinetic chain in {-(-n_t // step)} windows of {window_s:g} s"]
+    mf = replace(motion, q=out["q"], metadata={**motion.metadata, "history": history})
+    return Kinetics(mf, out["qd"], out["qdd"], out["tau"], out["grf"], out["cop"], out["residual_force"],
+                    out["residual_moment"], source, notes, out["ambiguous"], out["activations"],
+                    out["muscle_residual"], out["supports"])  # fmt: skip
+
+
+def _allocate(k: Kinetics, n_t: int) -> dict[str, Any]:
+    """Empty stitched arrays shaped like window ``k``'s for ``n_t`` frames; the bulky per-DoF ones in float32."""
+
+    def like(x, dtype=None):
+        if x is None:
+            return None
+        if torch.is_tensor(x):
+            return torch.zeros((n_t, *x.shape[1:]), dtype=dtype or x.dtype)
+        return np.zeros((n_t, *x.shape[1:]), dtype=dtype or x.dtype)
+
+    return {
+        "q": like(k.motion.q),
+        "qd": like(k.qd, torch.float32),
+        "qdd": like(k.qdd, torch.float32),
+        "tau": like(k.tau, torch.float32),
+        "residual_force": like(k.residual_force),
+        "residual_moment": like(k.residual_moment),
+        "ambiguous": like(k.ambiguous),
+        "activations": like(k.activations, np.float32),
+        "muscle_residual": like(k.muscle_residual, np.float32),
+        "grf": {},
+        "cop": {},
+        "supports": {},
+    }
 
 
 def _floor_height(loads, external) -> float:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..body import Body
-from ..body.kinematics import joint_matrices, parent_rotations, segment_rotations
+from ..body.kinematics import joint_matrices, parent_rotations, segment_poses, segment_rotations
 from ..body.rotations import matrix_to_euler_zxy
 
 __all__ = [
@@ -28,6 +28,9 @@ __all__ = [
     "set_joint_rotation",
     "unobserved_dofs",
 ]
+
+#: Relative pull of the shoulder girdle toward neutral (see :func:`unobserved_dofs`).
+SCAPULA_PRIOR = 0.5
 
 # Scale groups: which segment lengths (keys of Body.lengths) each factor stretches.
 SCALE_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -155,7 +158,42 @@ def initial_pose(body: Body, markers: MarkerSet, y: np.ndarray) -> np.ndarray:
         set_joint_rotation(body, q, s, rel)
     if have[0]:  # root rotation; its translation came from the pelvis fit (ref has the root at 0)
         q[:, 3:6] = matrix_to_euler_zxy(torch.tensor(rots[:, 0])).numpy()
+    _two_marker_segments(body, markers, y, q, have)
     return np.unwrap(q, axis=0)
+
+
+def _batched_kabsch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Rotations ``(T, 3, 3)`` best taking points ``a (N, 3)`` onto each ``b (T, N, 3)`` (Kabsch 1976)."""
+    h = np.einsum("ni,tnj->tij", a - a.mean(0), b - b.mean(1, keepdims=True))
+    u, _, vt = np.linalg.svd(h)
+    d = np.sign(np.linalg.det(np.swapaxes(vt, -1, -2) @ np.swapaxes(u, -1, -2)))
+    fix = np.tile(np.eye(3), (len(b), 1, 1))
+    fix[:, 2, 2] = d
+    return np.swapaxes(vt, -1, -2) @ fix @ np.swapaxes(u, -1, -2)
+
+
+def _two_marker_segments(body: Body, markers: MarkerSet, y: np.ndarray, q: np.ndarray, have: np.ndarray) -> None:
+    """Orient segments that carry two markers (an upper arm's epicondyles, a forearm's styloids) with
+    their proximal joint centre, placed by the pose so far, as the third point; parents first.
+
+    Left at zero, a raised arm starts every frame hanging down, and the fit can end in the
+    other minimum (a shrugged shoulder girdle with a half-raised humerus)."""
+    for s in range(1, body.n_segments):
+        idx = np.flatnonzero(markers.segments == s)
+        if len(idx) != 2 or have[s]:
+            continue
+        with torch.no_grad():
+            rot, org = (x.numpy() for x in segment_poses(body, torch.tensor(q)))
+        b = np.concatenate([org[:, s, None], y[:, idx]], axis=1)  # (T, 3, 3)
+        ok = np.isfinite(b).all((-1, -2))
+        if not ok.any():
+            continue
+        a = np.concatenate([np.zeros((1, 3)), markers.local[idx]])
+        r = _batched_kabsch(a, b[ok])
+        rel = np.swapaxes(rot[ok, body.parents[s]], -1, -2) @ r
+        sub = q[ok].copy()
+        set_joint_rotation(body, sub, s, rel)
+        q[ok] = sub
 
 
 def set_joint_rotation(body: Body, q: np.ndarray, segment: int, rel: np.ndarray) -> None:
@@ -186,4 +224,11 @@ def unobserved_dofs(body: Body, markers: MarkerSet) -> np.ndarray:
     for n in ("lumbar_flexion", "lumbar_bending", "lumbar_rotation", "thoracic_flexion", "thoracic_bending",
               "thoracic_rotation"):  # fmt: skip
         prior[body.dof_index(n)] = max(prior[body.dof_index(n)], 0.01)
+    # The shoulder girdle and the glenohumeral joint are in series too, and arm markers see only
+    # where the humerus points: without a pull toward a neutral girdle, a raised arm is fitted as
+    # well by a shrugged scapula with a half-raised humerus (two minima 80 deg apart). Scapular
+    # motion is a fraction of the humerus' (Inman 1944; Ludewig 2009): the pull keeps it small.
+    for side in ("r", "l"):
+        for n in (f"scapula_elevation_{side}", f"scapula_protraction_{side}"):
+            prior[body.dof_index(n)] = max(prior[body.dof_index(n)], SCAPULA_PRIOR)
     return prior

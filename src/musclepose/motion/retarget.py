@@ -12,6 +12,7 @@ scales it to an adult's 0.86 m (0.491 of a 1.75 m stature, Dumas 2007 proportion
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -64,6 +65,9 @@ def map_joint_names(joint_names: Sequence[str]) -> dict[str, str]:
     Case-insensitive; points without a matching joint are left out.
     """
     lower = {n.lower(): n for n in joint_names}
+    # Rig prefixes (MotionBuilder's "Character1_", Mixamo's "mixamorig:") name the same joints.
+    for n in joint_names:
+        lower.setdefault(re.sub(r"^(?:.*:|character\d*_)", "", n.lower()), n)
     out = {}
     for ours, cands in BVH_JOINT_TABLE.items():
         hit = next((lower[c.lower()] for c in cands if c.lower() in lower), None)

@@ -9,7 +9,9 @@ in the package; ``$MUSCLEPOSE_COACH`` points elsewhere. :meth:`CoachModel.coach`
 (inverse dynamics with estimated ground reactions, for a motion), the encoder over channels and
 keypoints (a motion's COCO-17 landmarks seen from the front), the form screen (measured on a
 motion; the encoder's fault heads for channels only), the PhysicsBridge's soft tokens and the
-LLM's text (greedy unless a temperature is given), in a :class:`CoachResult`.
+LLM's text (greedy unless a temperature is given), in a :class:`CoachResult`. A text that is
+empty or not grounded in the measurements (:func:`~musclepose.language.coach.grounding_problems`)
+is replaced by the rule-based text, and ``CoachResult.fallback`` says why.
 """
 
 from __future__ import annotations
@@ -25,24 +27,36 @@ import numpy as np
 import torch
 
 from ..body import DOF_NAMES, Body
-from ..catalogue import EXERCISES
+from ..catalogue import EXERCISES, grade_cap
 from ..io.clip import CLIP_CHANNELS, read_clip
+from ..io.errors import check_input_path
 from ..io.load import load_motion
-from ..language.backend import LLMConfig, load_llm
-from ..language.coach import coach_summary, peak_extensor_moments, target_text
+from ..io.load_common import DEFAULT_MASS_KG
+from ..io.video import is_video_input
+from ..language.backend import EMBEDDED_NAME, LLMConfig, load_llm
+from ..language.coach import coach_summary, grounding_problems, peak_extensor_moments, target_text
 from ..language.prompts import SYSTEM_PROMPT, DetectedFault, PhysicsSummary, build_prompt
 from ..motion.kinetics import compute_kinetics
+from ..motion.video_fit import compute_threads
 from ..signals import analyze_motion
+from ..signals.rep_events import MotionEvents
 from ..signals.waves import run_analysis
 from .analysis import is_clip_json, loader_info, recording_kinetics
-from .checkpoint import load_checkpoint, read_config
+from .ask import encoder_body, result_events, with_sides
+from .checkpoint import check_adapter, load_checkpoint, read_config
 from .coach_inputs import ENCODER_FPS, decimation, encoder_inputs, keypoints_from_motion
 from .coach_physics import BodyCache, bridge_inputs
-from .form_screen import FormScreen, fault_measures
+from .form_screen import FormScreen, fault_measures, grf_in_bw
+from .imu_pose import imu_file_motion, is_imu_input
 from .labels import LabelMap, detect_faults
 from .results import ClipResult
+from .video_pose import video_file_motion
 
 __all__ = ["CoachModel", "CoachResult", "default_checkpoint"]
+
+
+#: What the coach calls a recording that does not show the exercise it was given or recognised.
+UNKNOWN_MOVEMENT = "unknown movement"
 
 
 def default_checkpoint() -> Path:
@@ -62,6 +76,12 @@ class CoachResult:
     faults: list[DetectedFault]
     clip: ClipResult | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
+    # Set when the LLM's text could not be shown (empty, or not grounded in the measurements):
+    # ``text`` is then the rule-based text, ``llm_text`` what the LLM wrote, ``fallback`` why.
+    fallback: str | None = None
+    llm_text: str | None = None
+    # Per repetition and side: what the answers to questions come from (.motion_events, .ask).
+    events: MotionEvents | None = None
 
 
 def _quiet(stage: str) -> None:
@@ -82,6 +102,18 @@ class CoachModel:
         self._bodies = BodyCache()
 
     @classmethod
+    def load_physics(cls, folder: str | Path | None = None) -> CoachModel:
+        """The coach without its LLM (encoder, PhysicsBridge, form screen): everything but the LLM's
+        text, in a fraction of the load time (rule-based answers to questions, the report)."""
+        folder = Path(folder) if folder is not None else default_checkpoint()
+        labels = LabelMap.from_config(read_config(folder), folder).check(folder)
+        parts, extra = load_checkpoint(folder)
+        if "encoder" not in parts or "bridge" not in parts:
+            raise ValueError(f"{folder}: coach checkpoint has no encoder or bridge part")
+        screen = FormScreen.load(folder / "form_screen.json") if (folder / "form_screen.json").is_file() else None
+        return cls(parts["encoder"].float(), parts["bridge"].float(), None, extra, screen, labels)
+
+    @classmethod
     def load(cls, folder: str | Path | None = None, llm: Any = None, device: str = "cpu") -> CoachModel:
         """``llm``: None (the checkpoint's), a name or local folder, or a loaded ``LLM`` (tests).
 
@@ -97,14 +129,14 @@ class CoachModel:
                 raise ValueError(f"{folder}: coach checkpoint has no {k!r} part (train the LM stage first)")
         cfg = parts["encoder"].config
         labels.check_heads(folder, cfg.n_exercises, cfg.n_faults)
-        if not (folder / "adapter").is_dir():
-            raise FileNotFoundError(f"{folder}: coach checkpoint has no LoRA adapter folder 'adapter'")
+        adapter = check_adapter(folder)
         if llm is None or isinstance(llm, str):
-            name = llm or extra.get("train_config", {}).get("llm", "smollm2-135m-instruct")
+            trained = extra.get("train_config") if isinstance(extra.get("train_config"), dict) else {}
+            name = llm or str(trained.get("llm") or EMBEDDED_NAME)
             model = load_llm(LLMConfig(name_or_path=name, device=device))
         else:
             model = llm
-        model.model = PeftModel.from_pretrained(model.model, folder / "adapter", is_trainable=False)
+        model.model = PeftModel.from_pretrained(model.model, adapter, is_trainable=False)
         model.model.eval()
         screen = FormScreen.load(folder / "form_screen.json") if (folder / "form_screen.json").is_file() else None
         return cls(parts["encoder"].float(), parts["bridge"].float(), model, extra, screen, labels)
@@ -117,29 +149,59 @@ class CoachModel:
         *,
         osim: Path | None = None,
         static: Path | None = None,
-        mass_kg: float = 70.0,
+        mass_kg: float | None = None,
         sex: str = "male",
         soft_tokens: bool = True,
         temperature: float = 0.0,
         progress: Callable[[str], None] = _quiet,
+        height_m: float = 1.75,
+        loads: Path | None = None,
+        loads_data: Path | None = None,
+        imu_layout: str = "auto",
+        text: bool = True,
     ) -> CoachResult:
-        """Coach a recording (kinetics as :func:`.analysis.analyze_file`) or a clip JSON (its channels
-        alone, on a 1.75 m body of ``mass_kg``; its language field is never read)."""
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no such file")
+        """Coach a recording (kinetics as :func:`.analysis.analyze_file`), a video (file or image folder,
+        :func:`.video_pose.video_file_motion` with ``height_m``) or a clip JSON (its channels alone, on a
+        1.75 m body of ``mass_kg``, or of the encoder's body-size head without one; its language field is
+        never read). ``text`` False: no LLM text (the rule-based one), for questions and the report."""
+        path = check_input_path(path, folder_ok=True, what="recording")  # a folder: of video frames
+        new_tokens = 320 if text else 0  # text=False: everything but the LLM's text (questions, the report)
+        own_mass = mass_kg if mass_kg is not None else DEFAULT_MASS_KG  # inputs that carry no mass of their own
         if is_clip_json(path):
             clip = read_clip(path)
             ex = exercise or (clip.exercise if clip.exercise in EXERCISES else None)
             progress("encoder, physics and coach")
-            result = self.coach(clip.as_array(), ex, fps=clip.fps, body=Body.standard(1.75, mass_kg, sex),
-                                soft_tokens=soft_tokens, temperature=temperature)  # fmt: skip
+            # No mass given: the encoder's body-size head sizes the body (a clip carries no anthropometry).
+            body = Body.standard(1.75, mass_kg, sex) if mass_kg is not None else None
+            result = self.coach(clip.as_array(), ex, fps=clip.fps, body=body, soft_tokens=soft_tokens,
+                                max_new_tokens=new_tokens, temperature=temperature)  # fmt: skip
+        elif is_imu_input(path):  # pose from body-worn IMUs (the HDT); uncertain frames flagged in motion.quality
+            body = Body.standard(height_m, own_mass, sex)
+            motion, _, _ = imu_file_motion(path, imu_layout, body=body, streaming=True, progress=progress)
+            progress("inverse dynamics, ground reactions and muscles")
+            with compute_threads(1):
+                kin = compute_kinetics(motion)
+            progress("encoder, physics and coach")
+            result = self.coach(motion, exercise, kinetics=kin, soft_tokens=soft_tokens, max_new_tokens=new_tokens,
+                                temperature=temperature)  # fmt: skip
+            imu_meta = {**motion.metadata["imu"], "imu_pose": motion.metadata["imu_pose"]}
+            result.clip.loader = {"source": str(path), **imu_meta}
+        elif is_video_input(path):
+            video = video_file_motion(path, height_m=height_m, mass_kg=own_mass, sex=sex, progress=progress)
+            progress("inverse dynamics, ground reactions and muscles")
+            with compute_threads(1):  # small tensors on a possibly loaded machine (see compute_threads)
+                kin = compute_kinetics(video.fit.motion)
+            progress("encoder, physics and coach")
+            result = self.coach(video.fit.motion, exercise, kinetics=kin, soft_tokens=soft_tokens,
+                                max_new_tokens=new_tokens, temperature=temperature)  # fmt: skip
+            result.clip.loader, result.clip.video = video.loader_info(), video
         else:
             motion = load_motion(path, model=osim, static=static, mass_kg=mass_kg, sex=sex, progress=progress)
             progress("inverse dynamics, ground reactions and muscles")
-            kin = recording_kinetics(motion, path, None)
+            kin = recording_kinetics(motion, path, loads, loads_data)
             progress("encoder, physics and coach")
-            result = self.coach(motion, exercise, kinetics=kin, soft_tokens=soft_tokens, temperature=temperature)
+            result = self.coach(motion, exercise, kinetics=kin, soft_tokens=soft_tokens, max_new_tokens=new_tokens,
+                                temperature=temperature)  # fmt: skip
             result.clip.loader = loader_info(motion.metadata)
         result.clip.path = path
         return result
@@ -174,9 +236,14 @@ class CoachModel:
                 kinetics = compute_kinetics(source)
             analysis = analyze_motion(source, exercise=exercise, kinetics=kinetics)
             channels = np.stack([analysis.channels[c] for c in CLIP_CHANNELS], 1)
-            step = decimation(fps)
-            decimated = replace(source, q=source.q[::step], fps=fps / step)
-            measures = fault_measures(decimated, exercise, analysis.to_dict())
+            # Screened only if the recording shows the exercise (no flight in a squat), on its trusted
+            # frames (signals.plausibility); otherwise no fault is reported.
+            rel = analysis.reliability
+            measures = {}
+            if analysis.screenable:
+                trusted = None if rel is None else rel.trusted
+                measures = fault_measures(source, exercise, analysis.to_dict(), step=decimation(fps),
+                                          trusted=trusted, grf_bw=grf_in_bw(kinetics))  # fmt: skip
             shown = analysis.channels
         else:
             measures = None
@@ -184,6 +251,9 @@ class CoachModel:
                 raise ValueError("fps is required for a channels-only clip")
             channels = np.asarray(source, dtype=np.float64)
             keypoints = None
+            if body is None:  # the encoder's body-size head (height, mass, sex) gives the body
+                x0 = encoder_inputs(channels[:: decimation(fps)], None)
+                body = encoder_body(self.encoder(x0[None], ENCODER_FPS).shape[0])
             analysis = analyze_motion(channels, exercise=exercise, fps=fps, body=body)
             shown = {c: channels[:, k] for k, c in enumerate(CLIP_CHANNELS)}
         times["analysis"] = time.perf_counter() - t0
@@ -194,13 +264,30 @@ class CoachModel:
             info = {"height_m": body.height_m, "mass_kg": body.mass_kg, "sex": body.sex}
         peaks = None
         if kinetics is not None:
-            peaks = peak_extensor_moments(
-                kinetics.tau.numpy(), kinetics.motion.body.dof_names, info["mass_kg"], exercise
+            # Peaks from trusted frames only: an implausible value never reaches the coach.
+            rel = analysis.reliability
+            ok = (
+                rel.trusted_kinetics if rel is not None and len(rel.trusted_kinetics) == kinetics.tau.shape[0] else None
             )
-        result = self.speak(x, exercise, analysis.to_dict(), info, peaks, measures, soft_tokens=soft_tokens,
+            tau = kinetics.tau.numpy() if ok is None else kinetics.tau.numpy()[ok]
+            peaks = (
+                peak_extensor_moments(tau, kinetics.motion.body.dof_names, info["mass_kg"], exercise)
+                if len(tau)
+                else {}
+            )
+        # A recording that does not show the exercise (a flight in a squat) is said to be unknown, not screened.
+        said = exercise if analysis.screenable else UNKNOWN_MOVEMENT
+        result = self.speak(x, said, analysis.to_dict(), info, peaks, measures, soft_tokens=soft_tokens,
                             max_new_tokens=max_new_tokens, temperature=temperature)  # fmt: skip
+        capped, why = grade_cap(analysis.grade, [f.severity for f in result.faults])
+        if why:
+            analysis = replace(analysis, grade_cap=(capped, why))
         result.clip = ClipResult(analysis, channels=shown, motion=source if is_motion else None, kinetics=kinetics,
                                  faults=result.faults, body=body, timings_s=dict(times))  # fmt: skip
+        t0 = time.perf_counter()
+        result.events = result_events(result, self.encoder, self.screen)  # per repetition and side
+        result.faults = result.clip.faults = with_sides(result.faults, result.events)
+        times["events"] = time.perf_counter() - t0
         result.timings_s = times | result.timings_s
         return result
 
@@ -248,14 +335,23 @@ class CoachModel:
         times["encoder_physics"] = time.perf_counter() - t0
         if peak_moments is None:
             peak_moments = peak_extensor_moments(tau_q.numpy(), DOF_NAMES, body_info["mass_kg"], exercise)
-        summary = coach_summary(exercise, analysis, peak_moments, faults)
+        capped, _ = grade_cap(analysis.get("grade"), [f.severity for f in faults])  # the grade agrees with the faults
+        summary = coach_summary(exercise, {**analysis, "grade": capped}, peak_moments, faults)
         system, user = build_prompt(summary, SYSTEM_PROMPT)
+        detected = {f.name: {"severity": f.severity, "side": f.side} for f in faults}
+        reference = target_text(summary, detected, 0)
+        if max_new_tokens <= 0 or self.llm is None:  # no text asked for (or no LLM loaded): the rule-based one
+            return CoachResult(reference, reference, summary, "", faults, None, times)
         prompt = self.llm.chat_prompt(system, user)
         t0 = time.perf_counter()
         soft = self.bridge(phys, states, fps=ENCODER_FPS) if soft_tokens else None
         text = self.llm.generate(prompt, max_new_tokens, inputs_embeds_prefix=soft, temperature=temperature,
                                  repetition_penalty=1.0 if temperature == 0 else None)  # fmt: skip
         times["llm"] = time.perf_counter() - t0
-        detected = {f.name: {"severity": f.severity, "side": f.side} for f in faults}
-        reference = target_text(summary, detected, 0)
-        return CoachResult(text, reference, summary, prompt, faults, None, times)
+        problems = grounding_problems(text, summary)
+        if problems:  # never show an empty or ungrounded text: the rule-based coach says the same facts
+            reason = "; ".join(problems)
+            return CoachResult(reference, reference, summary, prompt, faults, None, times,
+                               fallback=f"the LLM's text was replaced by the rule-based text: {reason}",
+                               llm_text=text)  # fmt: skip
+        return CoachResult(text, reference, summary, prompt, faults, None, times, llm_text=text)

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..body import GRAVITY
+from ..io.errors import FormatError, check_input_path
 from ..io.hdf5 import MotionDatasetReader
 from ..language.coach import peak_extensor_moments
 from ..motion import Motion
@@ -30,7 +31,7 @@ from ..signals import analyze_motion
 from .coach_inputs import decimation, encoder_inputs, grf_features
 from .form_screen import fault_measures
 
-__all__ = ["CoachExample", "load_examples"]
+__all__ = ["CoachExample", "dataset_splits", "load_examples"]
 
 _FOOT_POINTS = ("heel", "ball", "toe")
 
@@ -122,19 +123,36 @@ def _prepare_bytes(args: tuple[str, int]) -> bytes:
     return pickle.dumps(_prepare(args), protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def dataset_splits(path: str | Path) -> list[str]:
+    """The split of each clip of a dataset file (cheap: no clip is read); a file that is not a dataset
+    of ``musclepose simulate`` is a :class:`FormatError` naming it, a missing one an ``OSError``."""
+    path = Path(path)
+    import h5py  # heavy, optional at import time (as in musclepose.io.hdf5)
+
+    check_input_path(path, what="dataset")
+    try:
+        f = h5py.File(path, "r")
+    except OSError:
+        raise FormatError(path, "not an HDF5 file (a dataset written by `musclepose simulate`)") from None
+    with f:
+        if "extra_attrs" not in f:
+            raise FormatError(path, "not a dataset written by `musclepose simulate`", field="extra_attrs")
+        try:
+            return [str(json.loads(a).get("split", "train")) for a in f["extra_attrs"][:]]
+        except (ValueError, TypeError, AttributeError) as err:
+            raise FormatError(path, f"a clip's attributes are not a JSON object ({err})", field="extra_attrs") from None
+
+
 def load_examples(
     paths: str | Path | list[str | Path], splits: tuple[str, ...] | None = None, workers: int | None = None,
     limit: int | None = None, progress: bool = True,
 ) -> list[CoachExample]:  # fmt: skip
     """Prepare the clips of ``paths`` (HDF5 files of :func:`musclepose.sim.dataset.build_dataset`)
     in ``splits`` (None: all), on ``workers`` processes (default all cores)."""
-    import h5py  # heavy, optional at import time (as in musclepose.io.hdf5)
-
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
     jobs = []
     for p in paths:
-        with h5py.File(p, "r") as f:
-            splits_of = [json.loads(a).get("split", "train") for a in f["extra_attrs"][:]]
+        splits_of = dataset_splits(p)
         jobs += [(str(p), i) for i, s in enumerate(splits_of) if splits is None or s in splits]
     jobs = jobs[:limit] if limit else jobs
     workers = workers or mp.cpu_count()

@@ -23,10 +23,21 @@ import torch
 
 from ..atomic import atomic_write
 from ..body import forward_kinematics
-from ..catalogue import EXERCISES, Observation, Rep, measure_faults
+from ..catalogue import EXERCISES, Observation, Rep, measure_exercise, measure_faults
 from ..language.prompts import DetectedFault
+from ..motion import Motion
 
-__all__ = ["ExerciseScreen", "FaultRule", "FormScreen", "fault_measures", "measure_reps"]
+__all__ = [
+    "ExerciseScreen",
+    "FaultRule",
+    "FormScreen",
+    "clip_measures",
+    "exercise_measures",
+    "fault_measures",
+    "grf_in_bw",
+    "measure_reps",
+    "threshold_screen",
+]
 
 
 def measure_reps(motion: Any, analysis: dict[str, Any]) -> list[dict[str, Any]]:
@@ -46,10 +57,50 @@ def measure_reps(motion: Any, analysis: dict[str, Any]) -> list[dict[str, Any]]:
     return reps
 
 
-def fault_measures(motion: Any, exercise: str, analysis: dict[str, Any]) -> dict[str, float]:
-    """Signed observable (``sign * measure``: larger = more of the fault) of each fault of ``exercise``."""
+def _observation(motion: Any, analysis: dict[str, Any], trusted=None, grf_bw=None, step: int = 1) -> Observation:
     reps = [Rep.from_dict(r) for r in measure_reps(motion, analysis)]
-    return measure_faults(Observation(motion, reps), exercise)
+    if step > 1:  # observables at a lower rate (the coach's 20 Hz): same repetitions, in s
+        motion = Motion(motion.q[::step], motion.fps / step, motion.body, motion.metadata)
+        trusted = None if trusted is None else np.asarray(trusted)[::step]
+        grf_bw = None if grf_bw is None else {k: np.asarray(v)[::step] for k, v in grf_bw.items()}
+    return Observation(motion, reps, grf_bw=grf_bw, trusted=trusted)
+
+
+def fault_measures(
+    motion: Any, exercise: str, analysis: dict[str, Any], *, trusted=None, grf_bw=None, step: int = 1
+) -> dict[str, float]:
+    """Signed observable (``sign * measure``: larger = more of the fault) of each fault of ``exercise``.
+
+    ``trusted`` ``(T,)``: the frames a finding may come from (:mod:`musclepose.signals.plausibility`);
+    ``grf_bw``: vertical ground reaction per foot in body weights (``"foot_r"``/``"foot_l"`` ->
+    ``(T,)``) for the measures that need it; ``step``: measure on every ``step``-th frame."""
+    return measure_faults(_observation(motion, analysis, trusted, grf_bw, step), exercise)
+
+
+def exercise_measures(
+    motion: Any, exercise: str, analysis: dict[str, Any], *, trusted=None, grf_bw=None
+) -> dict[str, float]:
+    """The catalogue's other measures of ``exercise`` (a drop jump's landing, a run's stances;
+    :class:`~musclepose.catalogue.Measure`) on ``motion``, arguments as :func:`fault_measures`."""
+    return measure_exercise(_observation(motion, analysis, trusted, grf_bw), exercise)
+
+
+def clip_measures(motion: Any, exercise: str | None, analysis: Any, kinetics: Any = None) -> dict[str, float] | None:
+    """:func:`exercise_measures` of an analysed recording (``analysis`` an :class:`~musclepose.signals.Analysis`):
+    None without an exercise or when the recording does not show it (``analysis.screenable``)."""
+    if not exercise or not analysis.screenable:
+        return None
+    rel = analysis.reliability
+    trusted = None if rel is None else rel.trusted
+    return exercise_measures(motion, exercise, analysis.to_dict(), trusted=trusted, grf_bw=grf_in_bw(kinetics))
+
+
+def grf_in_bw(kinetics: Any) -> dict[str, np.ndarray] | None:
+    """The vertical ground reaction per foot of ``kinetics`` in body weights (None without kinetics)."""
+    if kinetics is None:
+        return None
+    w = kinetics.mass_kg * 9.81
+    return {f: np.asarray(g)[:, 1] / w for f, g in kinetics.grf.items() if f.startswith("foot_")}
 
 
 @dataclass
@@ -76,8 +127,31 @@ class ExerciseScreen:
 
     def features(self, measures: dict[str, float]) -> torch.Tensor:
         x = np.array([measures.get(n, np.nan) for n in self.names], dtype=np.float64)
-        z = torch.tensor(np.nan_to_num((x - np.array(self.mean)) / np.array(self.std)), dtype=torch.float64)
+        # Clipped: a recording far outside the training clips in one observable (a real squat's spine
+        # flexion, 4 standard deviations beyond the synthetic clean squats') would otherwise swing every
+        # other fault's model through its squared term.
+        z = np.clip(np.nan_to_num((x - np.array(self.mean)) / np.array(self.std)), -Z_MAX, Z_MAX)
+        z = torch.tensor(z, dtype=torch.float64)
         return torch.cat([z, z * z], -1)
+
+
+def threshold_screen(exercise: str, measures: dict[str, float]) -> list[DetectedFault]:
+    """Faults whose signed measure reaches the catalogue's published cut-off (``FaultSpec.threshold``);
+    severity from 0.2 at the cut-off to 1 at twice it (probability 1: a rule, not a model)."""
+    ex = EXERCISES.get(exercise)
+    found = []
+    for name, spec in (ex.faults if ex is not None else {}).items():
+        if spec.threshold is None or name not in measures or measures[name] < spec.threshold:
+            continue
+        over = (measures[name] - spec.threshold) / max(abs(spec.threshold), 1e-9)
+        unit, what = spec.unit_and_what()
+        sev = round(min(1.0, 0.2 + 0.8 * over), 2)
+        found.append(DetectedFault(name, 1.0, sev, None, measures[name] * spec.sign, unit, what))
+    return sorted(found, key=lambda f: -f.severity)
+
+
+#: Standardised observables are clipped to +-Z_MAX before the logistic models (see ExerciseScreen.features).
+Z_MAX = 4.0
 
 
 class FormScreen:
@@ -95,10 +169,14 @@ class FormScreen:
         return {ex: e.rules for ex, e in self.exercises.items()}
 
     def screen(self, exercise: str, measures: dict[str, float]) -> list[DetectedFault]:
-        """The faults whose probability passes their threshold, most severe first."""
+        """The faults whose probability passes their threshold, most severe first; for an exercise
+        the screen was not fitted on (no synthetic generator: a drop jump), the catalogue's published
+        cut-offs (:func:`threshold_screen`)."""
         e = self.exercises.get(exercise)
-        if e is None or not measures:
+        if not measures:
             return []
+        if e is None:
+            return threshold_screen(exercise, measures)
         feats = e.features(measures)
         found = []
         for name, rule in e.rules.items():
@@ -106,8 +184,10 @@ class FormScreen:
             if p < rule.threshold or name not in measures:
                 continue
             v = measures[name]
-            sev = min(1.0, max(0.05, rule.sev_a * v + rule.sev_b))
             spec = EXERCISES[exercise].faults[name]
+            if spec.normal is not None and v <= spec.normal:
+                continue  # within what healthy people show (published): not a fault, whatever the model says
+            sev = min(1.0, max(0.05, rule.sev_a * v + rule.sev_b))
             unit, what = spec.unit_and_what()
             found.append(DetectedFault(name, round(p, 2), round(sev, 2), None, v * spec.sign, unit, what))
         return sorted(found, key=lambda f: -f.severity)

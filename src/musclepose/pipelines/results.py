@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..motion import Motion
     from ..motion.kinetics import Kinetics
     from ..signals.analysis import Analysis
+    from .video_pose import VideoResult
 
 __all__ = ["ClipResult"]
 
@@ -48,6 +49,8 @@ class ClipResult:
         What the loader chose (marker set, static trial, scale factors, fit residual, ...), printable.
     timings_s
         Seconds per stage (``"analysis"``, ...).
+    video
+        For a video: its landmarks and the body fit (:class:`~.video_pose.VideoResult`).
     """
 
     analysis: Analysis
@@ -59,6 +62,9 @@ class ClipResult:
     path: Path | None = None
     loader: dict[str, Any] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
+    video: VideoResult | None = None
+    measures: dict[str, float] | None = None  # the exercise's catalogue measures (a landing's, a run's)
+    form: Any = None  # a .form_analysis.FormReport: the exercise recognised and each repetition's faults
 
     @property
     def kind(self) -> str:

@@ -25,7 +25,9 @@ import numpy as np
 from ..atomic import atomic_write
 from ..signals.channels import CHANNEL_NAMES, CHANNEL_UNITS, compute_channels
 from ..signals.rep_kinetics import cycle_curves
+from .chat import chat_section, events_section
 from .kinetics_plots import plot_cycle_curves
+from .video_overlay import overlay_png
 
 if TYPE_CHECKING:
     from ..pipelines.results import ClipResult
@@ -72,6 +74,8 @@ h2 { font-size: 1.15em; margin: 28px 0 10px; color: #2c3e66; }
 .facts { color: #4a5161; font-size: 0.92em; margin: 0; }
 .scores span { display: inline-block; margin-right: 14px; }
 .card { background: #fff; border: 1px solid #d8dbe2; border-radius: 8px; padding: 14px 18px; }
+#mp-chat button { margin: 2px 0; cursor: pointer; } #mp-chat ul { list-style: none; padding-left: 0; }
+#mp-chat-answer .q { font-weight: bold; margin-bottom: 0; } #mp-chat-answer .a { margin-top: 2px; }
 .coaching { font-size: 1.12em; border-left: 6px solid #2c6bd6; white-space: pre-wrap; }
 .reference { white-space: pre-wrap; color: #3a4150; border-left: 6px solid #9aa3b5; }
 .told ul { margin: 0; padding-left: 20px; font-family: ui-monospace, Menlo, Consolas, monospace;
@@ -194,6 +198,10 @@ def _angles_png(motion: Any, reps: list[dict[str, Any]]) -> bytes:
             for s, colour, side, style in _SIDES:
                 angle = np.degrees(motion.dof(f"{dof}_{s}").detach().cpu().numpy())
                 ax.plot(t, angle, color=colour, lw=1.3, ls=style, label=side)
+                band = motion.metadata.get("imu_sigma_deg", {}).get(f"{dof}_{s}")
+                if band is not None and len(band) == len(t):  # pose from IMUs: the model's 2-sigma band
+                    sd = 2.0 * np.asarray(band)
+                    ax.fill_between(t, angle - sd, angle + sd, color=colour, alpha=0.12, lw=0)
         ax.axhline(0, color="0.75", lw=0.7)
         ax.set_title(label, fontsize=9)
         ax.set_ylabel("deg", fontsize=8)
@@ -280,6 +288,48 @@ def _reps_section(a: dict[str, Any]) -> str:
     return "<h2>Repetitions</h2>" + _table(header, rows, numeric={0, 1, 2, 3, 4, 5}) + note
 
 
+def _sides_section(a: dict[str, Any]) -> str:
+    """Depth, peak extensor moments and load share per side and repetition, and the asymmetry line."""
+    sides, asym = a.get("sides") or [], a.get("asymmetry")
+    if not sides or asym is None:
+        return ""
+    joints = list(sides[0]["peak_extensor_moment_nm_per_kg"])
+    header = ["rep", "depth R (deg)", "depth L (deg)"] + [f"{j} extensor {s} (N·m/kg)" for j in joints for s in "RL"]
+    leg = asym["limb"] == "leg"
+    if leg:
+        header.append("load on the right (%)")
+    rows = []
+    for r in sides:
+        m = r["peak_extensor_moment_nm_per_kg"]
+        row = [str(r["index"] + 1), _num(r["depth_deg"]["r"], ".1f"), _num(r["depth_deg"]["l"], ".1f")]
+        row += [_num(m[j][s]) for j in joints for s in "rl"]
+        if leg:
+            row.append(_num(r["load_share_right_pct"], ".0f"))
+        rows.append(row)
+    line = f'<p class="facts">{escape(asym["text"])}</p>'
+    return "<h2>Left and right</h2>" + _table(header, rows, numeric=set(range(1, len(header)))) + line
+
+
+def _trust_section(a: dict[str, Any]) -> str:
+    """What could not be trusted, and whether the recording showed the exercise."""
+    items = []
+    mv = a.get("movement") or {}
+    if mv.get("matches") is False:
+        items.append(f"Not a {mv['exercise']}: {'; '.join(mv['reasons'])}. Analysed as an unknown movement, "
+                     "not screened for its faults.")  # fmt: skip
+    if a.get("grade_note"):
+        items.append(f"Grade {a['grade_note']}.")
+    if a.get("grade_cap"):
+        items.append(f"Grade {a['grade_cap']}.")
+    rel = a.get("reliability") or {}
+    items += [f"Flagged: {i}." for i in rel.get("issues") or []]
+    items += [f"Unreliable (left out of the peaks and the coaching): {u['text']}." for u in rel.get("unreliable") or []]
+    if not items:
+        return ""
+    listed = "".join(f"<li>{escape(i)}</li>" for i in items)
+    return f'<h2>Data quality</h2><div class="card"><ul>{listed}</ul></div>'
+
+
 def _check_matches(what: str, duration_s: float, analysis: Analysis) -> None:
     if abs(duration_s - analysis.duration_s) > 1.5 / analysis.fps:
         raise ValueError(
@@ -297,6 +347,9 @@ def write_coach_report(
     summary_lines: list[str],
     reference_coaching: str | None = None,
     extra: dict[str, str] | None = None,
+    events: dict[str, Any] | None = None,
+    chat: Sequence[Mapping[str, Any]] | None = None,
+    chat_answerer: str = "",
 ) -> Path:
     """Write the HTML coaching report of one clip (see the module docstring).
 
@@ -320,6 +373,9 @@ def write_coach_report(
         The rule-based coach's text, shown for comparison.
     extra
         Rows of a small "Run" table (model, checkpoint, latency, ...).
+    events, chat, chat_answerer
+        The per-repetition, per-side table (``MotionEvents.to_dict()``) and the "Ask the coach" panel's
+        precomputed ``{"question", "answer", "kind"}`` items with who answered them (:mod:`.chat`).
 
     Returns
     -------
@@ -354,10 +410,24 @@ def write_coach_report(
             "<h2>Rule-based coach, for comparison</h2>",
             f'<div class="card reference">{escape(reference_coaching)}</div>',
         ]
-    parts += [_faults_section(clip.faults), _reps_section(a)]
+    parts += [chat_section(chat or [], chat_answerer), _faults_section(clip.faults), _reps_section(a),
+              events_section(events), _sides_section(a), _trust_section(a)]  # fmt: skip
     told = "".join(f"<li>{escape(str(line))}</li>" for line in summary_lines)
     parts += ["<h2>What the coach was told</h2>", f'<div class="card told"><ul>{told}</ul></div>']
 
+    video = getattr(clip, "video", None)
+    if video is not None and video.key_frames:
+        reps_frames = [f for f in video.key_frames if f.label.startswith("rep ")]
+        fault_frames = [f for f in video.key_frames if not f.label.startswith("rep ")]
+        parts.append("<h2>Video</h2>")
+        if reps_frames:
+            parts.append(_img(overlay_png(reps_frames), "skeleton over the key frames of each repetition",
+                              "The fitted landmarks over the video: start, turning point and end of each "
+                              "repetition (right red, left blue)."))  # fmt: skip
+        if fault_frames:
+            parts.append(_img(overlay_png(fault_frames), "skeleton over the frame of each fault",
+                              "Each fault the form screen found, at the turning point of the deepest "
+                              "repetition."))  # fmt: skip
     channels = clip.channels if clip.channels is not None else analysis.channels  # what the analysis ran on
     if motion is not None or channels is not None:
         parts.append("<h2>Movement</h2>")
@@ -377,7 +447,12 @@ def write_coach_report(
                 _angles_png(motion, reps),
                 "joint angles over time",
                 "Hip, knee and ankle flexion (right red, left blue dashed) and lumbar flexion, degrees; "
-                "repetitions shaded.",
+                "repetitions shaded."
+                + (
+                    " From IMUs: the light bands are the pose model's +-2 sigma."
+                    if "imu_sigma_deg" in motion.metadata
+                    else ""
+                ),  # fmt: skip
             )
         )
     if kinetics is not None:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_path
+
 __all__ = ["plot_cycle_curves"]
 
 _SIDE = {"r": ("tab:red", "right"), "l": ("tab:blue", "left")}
@@ -31,12 +33,13 @@ def _band(ax, x, curves, color, label):
 def _save(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.tight_layout()
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.tight_layout()
+        with atomic_path(path) as tmp:  # a full disk leaves no partial PNG
+            fig.savefig(tmp, dpi=110, format="png")
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -46,6 +46,7 @@ import numpy as np
 import torch
 
 from ..body import FKResult, forward_kinematics
+from ..memory import release
 
 if TYPE_CHECKING:
     from ..motion.core import Motion
@@ -56,7 +57,9 @@ __all__ = [
     "HEIGHT_CHANNELS",
     "channels_array",
     "channels_from_clip",
+    "FK_BLOCK",
     "compute_channels",
+    "long_motion",
     "motion_fk",
 ]
 
@@ -105,6 +108,16 @@ def _hinge_flexion(proximal: np.ndarray, distal: np.ndarray, sign: float) -> np.
     return np.arctan2(sign * d[:, 0], -d[:, 1])
 
 
+# Forward kinematics of a long motion is computed this many frames at a time: the full result
+# of a 1-hour recording at 100 Hz (rotations, origins, 72 landmarks) would take 1.2 GB.
+FK_BLOCK = 20_000
+
+
+def long_motion(motion: Motion) -> bool:
+    """Whether ``motion`` is analysed block by block (more than :data:`FK_BLOCK` frames)."""
+    return motion.n_frames > FK_BLOCK
+
+
 def compute_channels(motion: Motion, fk: FKResult | None = None) -> dict[str, np.ndarray]:
     """The seven channels ``name -> (T,)`` of a Motion (see the module docstring).
 
@@ -113,7 +126,8 @@ def compute_channels(motion: Motion, fk: FKResult | None = None) -> dict[str, np
     motion
         Any :class:`~musclepose.motion.core.Motion`; ``q`` may be on any device/dtype.
     fk
-        Its forward kinematics, if already computed (saves the work).
+        Its forward kinematics, if already computed (saves the work). Without it a long motion
+        is done :data:`FK_BLOCK` frames at a time (the same numbers, bounded memory).
 
     Returns
     -------
@@ -121,39 +135,47 @@ def compute_channels(motion: Motion, fk: FKResult | None = None) -> dict[str, np
         float64 ``(T,)`` per channel, in :data:`CHANNEL_NAMES` order; heights in m,
         angles in degrees.
     """
-    body = motion.body
-    if fk is None:
-        fk = motion_fk(motion)
-    rot = fk.rotations.numpy()
-    org = fk.origins.numpy()
-    s = body.segment_index
+    if fk is not None or not long_motion(motion):
+        parts = [_raw_channels(motion.body, fk if fk is not None else motion_fk(motion))]
+    else:
+        q = motion.q.detach().to(torch.float64).cpu()
+        with torch.no_grad():
+            parts = [_raw_channels(motion.body, forward_kinematics(motion.body, q[a : a + FK_BLOCK]))
+                     for a in range(0, q.shape[0], FK_BLOCK)]  # fmt: skip
+    raw = {k: np.concatenate([p[k] for p in parts], axis=-1) for k in parts[0]}
+    release()  # the blocks' forward kinematics, back to the system
 
-    wrist_y = 0.5 * (org[:, s("hand_r"), 1] + org[:, s("hand_l"), 1])
-    hip_y = org[:, s("pelvis"), 1]
-
-    down_thorax = -rot[:, s("thorax"), :, 1]
-    elev = [_angle_between(-rot[:, s(f"upperarm_{side}"), :, 1], down_thorax) for side in ("r", "l")]
-
-    world_up = np.array([0.0, 1.0, 0.0])
-    back = _angle_between(rot[:, s("thorax"), :, 1], world_up)
-    core = _angle_between(rot[:, s("thorax"), :, 1], rot[:, s("pelvis"), :, 1])
-
-    knee = [_hinge_flexion(rot[:, s(f"thigh_{k}")], rot[:, s(f"shank_{k}")], -1.0) for k in ("r", "l")]
-    elbow = [_hinge_flexion(rot[:, s(f"upperarm_{k}")], rot[:, s(f"forearm_{k}")], 1.0) for k in ("r", "l")]
-
-    def mean_deg(pair: list[np.ndarray], radians: bool) -> np.ndarray:
-        if radians:
-            pair = [np.degrees(np.unwrap(p)) for p in pair]
+    def mean_deg(pair: np.ndarray, radians: bool) -> np.ndarray:
+        if radians:  # unwrapped over the whole motion (after the blocks are joined)
+            pair = np.degrees(np.unwrap(pair, axis=-1))
         return 0.5 * (pair[0] + pair[1])
 
     return {
-        "trajectory": wrist_y,
-        "legs_trajectory": hip_y,
-        "shoulder_trajectory": mean_deg(elev, radians=False),
-        "back_trajectory": back,
-        "knee_angle_trajectory": mean_deg(knee, radians=True),
-        "arm_Trajectory": mean_deg(elbow, radians=True),
-        "core_": core,
+        "trajectory": raw["wrist_y"],
+        "legs_trajectory": raw["hip_y"],
+        "shoulder_trajectory": mean_deg(raw["elev"], radians=False),
+        "back_trajectory": raw["back"],
+        "knee_angle_trajectory": mean_deg(raw["knee"], radians=True),
+        "arm_Trajectory": mean_deg(raw["elbow"], radians=True),
+        "core_": raw["core"],
+    }
+
+
+def _raw_channels(body: Any, fk: FKResult) -> dict[str, np.ndarray]:
+    """The per-frame pieces of the channels (angles of both sides stacked, knee and elbow in rad, not unwrapped)."""
+    rot = fk.rotations.numpy()
+    org = fk.origins.numpy()
+    s = body.segment_index
+    down_thorax = -rot[:, s("thorax"), :, 1]
+    world_up = np.array([0.0, 1.0, 0.0])
+    return {
+        "wrist_y": 0.5 * (org[:, s("hand_r"), 1] + org[:, s("hand_l"), 1]),
+        "hip_y": org[:, s("pelvis"), 1],
+        "elev": np.stack([_angle_between(-rot[:, s(f"upperarm_{k}"), :, 1], down_thorax) for k in "rl"]),
+        "back": _angle_between(rot[:, s("thorax"), :, 1], world_up),
+        "core": _angle_between(rot[:, s("thorax"), :, 1], rot[:, s("pelvis"), :, 1]),
+        "knee": np.stack([_hinge_flexion(rot[:, s(f"thigh_{k}")], rot[:, s(f"shank_{k}")], -1.0) for k in "rl"]),
+        "elbow": np.stack([_hinge_flexion(rot[:, s(f"upperarm_{k}")], rot[:, s(f"forearm_{k}")], 1.0) for k in "rl"]),
     }
 
 

@@ -6,7 +6,9 @@ sagittal joint moments (N m/kg, the signed value of largest magnitude: a hip ext
 moment is negative), the peak vertical ground reaction (body weights) and the peak
 activation of each torque generator that matters for the exercise. :func:`cycle_curves`
 resamples the same quantities over the normalised repetition cycle (0-100 %) for plots.
-Without repetitions the whole recording is one cycle.
+Without repetitions the whole recording is one cycle. Peaks come from trusted frames only
+(``trusted``, :mod:`.plausibility`); a repetition with less than half of its frames trusted
+reports none (None).
 """
 
 from __future__ import annotations
@@ -49,9 +51,15 @@ def _windows(analysis, n_frames: int) -> list[tuple[int, int]]:
     return [(r.start, r.end + 1) for r in reps] or [(0, n_frames)]
 
 
-def _signed_peak(x: np.ndarray) -> float:
+def _signed_peak(x: np.ndarray) -> float | None:
+    if not len(x) or not np.isfinite(x).any():
+        return None
     k = int(np.nanargmax(np.abs(x)))
     return float(x[k])
+
+
+def _max(x: np.ndarray) -> float | None:
+    return float(np.max(x)) if len(x) else None
 
 
 def _dof_names() -> list[str]:
@@ -63,22 +71,34 @@ def _dof_names() -> list[str]:
 KEY_GENERATORS = tuple(f"{m}_{s}-" for s in "rl" for m in KEY_MOMENTS)
 
 
-def rep_kinetics(kinetics, analysis=None, generators: tuple[str, ...] = KEY_GENERATORS) -> list[RepKinetics]:
+def rep_kinetics(
+    kinetics, analysis=None, generators: tuple[str, ...] = KEY_GENERATORS, trusted: np.ndarray | None = None
+) -> list[RepKinetics]:
     """Per-repetition summary of ``kinetics`` over the repetitions of ``analysis``.
 
     ``generators``: the torque generators whose peak activation is reported (names as
     ``MTGParameters.generator_names``; default the hip and knee extensors and the ankle
-    plantarflexors of both sides).
+    plantarflexors of both sides). ``trusted`` ``(T,)`` bool: the frames peaks may come from
+    (None: all).
     """
     body = kinetics.motion.body
     weight = body.mass_kg * G
     gens = list(generators) if kinetics.activations is not None else []
+    t = kinetics.motion.n_frames
+    trusted = np.ones(t, dtype=bool) if trusted is None else np.asarray(trusted, dtype=bool)
     out = []
-    for k, (a, b) in enumerate(_windows(analysis, kinetics.motion.n_frames)):
-        moments = {d: _signed_peak(kinetics.moment(d)[a:b]) for d in _dof_names()}
-        grf = {foot: float(np.max(g[a:b, 1]) / weight) for foot, g in kinetics.grf.items()}
-        act = {g: float(np.max(kinetics.activation(g)[a:b])) for g in gens} if gens else None
-        unexplained = None if kinetics.muscle_residual is None else float(np.abs(kinetics.muscle_residual[a:b]).max())
+    for k, (a, b) in enumerate(_windows(analysis, t)):
+        m = trusted[a:b]
+        if not len(m) or m.mean() < 0.5:
+            m = np.zeros(b - a, dtype=bool)  # too little of it trusted: no peaks
+        moments = {d: _signed_peak(kinetics.moment(d)[a:b][m]) for d in _dof_names()}
+        grf = {
+            foot: (None if not m.any() else float(np.max(g[a:b, 1][m]) / weight)) for foot, g in kinetics.grf.items()
+        }
+        act = {g: _max(kinetics.activation(g)[a:b][m]) for g in gens} if gens else None
+        unexplained = None
+        if kinetics.muscle_residual is not None and m.any():
+            unexplained = float(np.abs(kinetics.muscle_residual[a:b][m]).max())
         out.append(RepKinetics(k, moments, grf, act, unexplained))
     return out
 

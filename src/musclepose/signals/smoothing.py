@@ -12,10 +12,19 @@ which occur in the 10 fps CMU exercise segments, get the longest padding they al
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
 __all__ = ["derivative", "lowpass"]
+
+
+@functools.lru_cache(maxsize=64)
+def _butter_sos(order: int, wn: float) -> np.ndarray:
+    # Designing the filter costs as much as running it on a 10-s clip's channel; a dataset
+    # asks for the same few designs millions of times (callers get a copy: scipy wants it writable).
+    return butter(order, wn, output="sos")
 
 
 def lowpass(x: np.ndarray, fps: float, cutoff_hz: float | None, order: int = 2) -> np.ndarray:
@@ -46,7 +55,7 @@ def lowpass(x: np.ndarray, fps: float, cutoff_hz: float | None, order: int = 2) 
         return x.copy()
     if cutoff_hz <= 0:
         raise ValueError(f"cutoff_hz must be positive; got {cutoff_hz!r}")
-    sos = butter(order, cutoff_hz / nyq, output="sos")
+    sos = _butter_sos(order, cutoff_hz / nyq).copy()
     padlen = min(3 * (2 * len(sos) + 1), x.shape[0] - 1)
     return sosfiltfilt(sos, x, axis=0, padlen=padlen)
 

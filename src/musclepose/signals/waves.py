@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .channels import CHANNEL_NAMES, CHANNEL_UNITS, channels_from_clip, compute_channels, motion_fk
+from .channels import CHANNEL_NAMES, CHANNEL_UNITS, channels_from_clip, compute_channels, long_motion, motion_fk
 from .damping import DampingEstimate, estimate_damping
 from .energy import MechanicalEnergy, hip_proxy_energy, proxy_energy, segment_energy
 from .exercises import exercise_spec, infer_eccentric_first
@@ -148,7 +148,8 @@ def _as_channels(x: Any, fps: float | None, fk=None) -> tuple[dict[str, np.ndarr
     """``(channels, fps, (motion, fk) or None, exercise from a clip)`` from any accepted input
     (``fk``: the motion's :func:`motion_fk`, if the caller has it)."""
     if hasattr(x, "q") and hasattr(x, "body") and hasattr(x, "fps"):
-        fk = fk if fk is not None else motion_fk(x)
+        if fk is None and not long_motion(x):  # one FK for the channels and the energy
+            fk = motion_fk(x)
         return compute_channels(x, fk), float(x.fps), (x, fk), None
     exercise = None
     if isinstance(x, Mapping):

@@ -1,401 +1,263 @@
-"""The synthetic data engine: random labelled clips with every modality, written to HDF5 and clip JSON.
+"""The dataset builder: clips made in shards on local processes or Ray, resumable, into a folder or one HDF5 file.
 
-One clip (:func:`synthesize_clip`) is a random exercise motion on a random subject
-(:mod:`.randomize`, :mod:`.exercises`) plus, at the motion's frame rate:
+A run of ``n`` clips (:class:`DatasetConfig`) is cut into shards of ``shard_size``
+consecutive clips; shard ``k`` holds clips ``[k S, (k + 1) S)`` and clip ``i`` depends only
+on the run's seed and ``i`` (:func:`~.clip.clip_params_for`), so the output is the same,
+byte for byte, whatever the number of workers or the backend. Each shard is made by one
+task (:func:`make_shard`: synthesise its clips, write ``shard-KKKKKK.h5`` atomically) on
+local worker processes (:mod:`.workers`) or as Ray tasks (:mod:`.ray_backend`, ``ray=``).
 
-- physics ground truth: joint moments ``tau (T, 47)`` by inverse dynamics with ground
-  reactions estimated from the planted contacts (the residual vanishes where the contacts
-  can supply it), ``grf``/``cop (T, 2, 3)`` per foot, minimal muscle activations
-  ``activations (T, 82)`` (static optimisation of the torque generators);
-- sensors: a phone on the torso and a watch on the left wrist (accelerometer and gyroscope
-  in the sensor frame, ``imu_acc``/``imu_gyro (T, 2, 3)``, m/s^2 and rad/s, with the
-  phone/watch error models and a randomised placement), COCO-17 keypoints through a random
-  pinhole camera with jitter, confidence and self-occlusion (``keypoints (T, 17, 3)``:
-  pixel x, y, confidence);
-- labels: the seven channels ``channels (T, 7)`` and wave features (the same code as for
-  real recordings, :func:`musclepose.signals.waves.run_analysis`), repetitions and phases,
-  the exercise, its faults with severity, side and the measured quantity that shows each,
-  the quality grade, and the rule-based coach text (:mod:`musclepose.signals.coaching`).
+``out`` a folder: a sharded dataset (:mod:`musclepose.io.shards`: the shards and a manifest
+with counts and hashes), read by :class:`musclepose.io.clip_stream.ClipStream`. ``out`` an
+``.h5`` file: the shards go to a hidden staging folder ``.NAME.h5.parts`` beside it and are
+merged into the one file at the end. Either way the run holds a lock on its folder,
+resumes an interrupted run (finished shards are kept), retries a shard whose worker died,
+and leaves nothing partial under a final name (:mod:`.shards`).
 
-Clips are reproducible from ``(seed, index)``. :func:`build_dataset` draws a pool of
-subjects, splits them train/val/test (so no subject is in two splits), synthesises clips on
-all cores (``multiprocessing``, one torch thread per worker) in a deterministic order and
-streams them into one HDF5 file (:func:`musclepose.io.hdf5.write_motions`, atomic), and
-optionally one clip JSON per clip in the seed schema. Read it back for training with
-:class:`musclepose.io.clip_stream.ClipStream`.
-
-The coach text is a training *target*. It is stored under the attribute ``language`` and
-must never be part of a model's input.
+The clip API (:func:`synthesize_clip`, :func:`clip_kinetics`, ...) lives in :mod:`.clip`
+and is re-exported here.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import errno
+import functools
+import math
 import os
-import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..catalogue import SIDED_FAULTS
+from ..io.clip import CLIP_CHANNELS, Clip, write_clip
+from ..io.hdf5 import concat_motion_files, write_motions
+from ..io.shards import ShardRecord, file_sha256, shard_name
 from ..motion import Motion
-from ..signals.coaching import peak_extensor_moments
-from .exercises import GENERATORS, observe
-from .randomize import ClipParams, sample_body_params, sample_exercise_params, sample_faults
+from .clip import (
+    ARRAY_KEYS,
+    SPLITS,
+    STAGES,
+    ClipKinetics,
+    SyntheticClip,
+    clip_kinetics,
+    clip_params_for,
+    make_subjects,
+    synthesize_clip,
+)
+from .exercises import GENERATORS
+from .ray_backend import run_ray_tasks
+from .shards import ShardedRun, remove_run_folder
+from .workers import run_tasks
 
 __all__ = [
     "ARRAY_KEYS",
+    "MODALITIES",
     "SPLITS",
     "STAGES",
     "ClipKinetics",
+    "DatasetConfig",
     "SyntheticClip",
+    "UNCOMPRESSED",
     "build_dataset",
     "clip_kinetics",
     "clip_params_for",
+    "default_shard_size",
+    "make_config",
+    "make_shard",
+    "make_subjects",
     "synthesize_clip",
 ]
 
-SPLITS = {"train": 0.8, "val": 0.1, "test": 0.1}
-MAX_CONTACTS = 8  # "planted" is padded to this many columns; attrs["contact_names"] names the used ones
-IMU_SITES = ("phone_torso", "watch_left")
-ARRAY_KEYS = (
-    "tau", "grf", "cop", "contact_force", "activations", "imu_acc", "imu_gyro", "keypoints", "channels", "planted",
-)  # fmt: skip
+#: What a clip may hold besides the motion, kinetics and labels (always made).
+MODALITIES = ("imu", "keypoints")
+MAX_DURATION_S = 120.0
+# Noisy float arrays lzf shrinks by 6 % only: stored as they are, a shard takes 3.8 instead of 6.0 ms per clip.
+UNCOMPRESSED = ("tau", "imu_acc", "imu_gyro", "keypoints")
 
 
-@dataclass
-class SyntheticClip:
-    """One synthesised clip: the motion, per-frame arrays (:data:`ARRAY_KEYS`) and JSON-ready labels."""
+def default_shard_size(n: int) -> int:
+    """Clips per shard: about n / 12 (work splits evenly over 1, 2, 3, 4 or 6 workers), 10 to 256.
 
-    motion: Motion
-    arrays: dict[str, np.ndarray]
-    attrs: dict[str, Any]
-
-
-def _subjects(seed: int, n_subjects: int) -> list[dict[str, Any]]:
-    """A pool of random subjects, each in one split (at least one subject in val and test when n >= 3)."""
-    rng = np.random.default_rng([seed, 0])
-    n_held = [max(1, round(SPLITS[s] * n_subjects)) if n_subjects >= 3 else 0 for s in ("val", "test")]
-    labels = ["val"] * n_held[0] + ["test"] * n_held[1]
-    labels = ["train"] * (n_subjects - len(labels)) + labels
-    labels = [labels[i] for i in rng.permutation(n_subjects)]
-    out = []
-    for i in range(n_subjects):
-        h, m, sex = sample_body_params(rng)
-        out.append({"subject": f"s{seed}-{i:05d}", "height_m": h, "mass_kg": m, "sex": sex, "split": labels[i]})
-    return out
+    It depends on ``n`` only, never on the workers, so the shards are the same on any machine.
+    """
+    return int(min(256, max(10, math.ceil(n / 12))))
 
 
-def clip_params_for(
+@dataclass(frozen=True)
+class DatasetConfig:
+    """Everything that decides a dataset's content (the manifest's ``config``)."""
+
+    n: int
+    seed: int = 0
+    exercises: tuple[str, ...] | None = None
+    faults: tuple[str, ...] | None = None
+    fault_rate: float = 0.5
+    duration_s: float | None = 10.0
+    n_subjects: int = 3
+    modalities: tuple[str, ...] = ("all",)
+    keypoints_fps: float | None = None
+    shard_size: int = 10
+    fatigue_rate: float = 0.0  # share of clips whose concentric phase slows over the set (clip_params_for)
+
+    @property
+    def n_shards(self) -> int:
+        return -(-self.n // self.shard_size)
+
+    def shard_range(self, k: int) -> range:
+        return range(k * self.shard_size, min(self.n, (k + 1) * self.shard_size))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        if not d["fatigue_rate"]:  # absent from the manifests of runs made before it existed: they still resume
+            del d["fatigue_rate"]
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DatasetConfig:
+        tup = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        return cls(**tup)
+
+
+def make_config(
+    n: int,
     seed: int,
-    index: int,
-    subjects: Sequence[dict[str, Any]],
-    exercises: Sequence[str] | None = None,
-    faults: Sequence[str] | None = None,
-    fault_rate: float = 0.5,
-    duration_s: float | None = 10.0,
-) -> tuple[ClipParams, dict[str, Any]]:
-    """The parameters of clip ``index`` of a dataset (deterministic in ``seed`` and ``index``).
-
-    ``faults``: restrict to these faults (each drawn clip gets one of them with probability
-    ``fault_rate``); ``duration_s``: choose the repetition count so the clip lasts about this.
-    """
-    rng = np.random.default_rng([seed, 1, index])
-    names = list(exercises) if exercises else sorted(GENERATORS)
-    exercise = names[int(rng.integers(len(names)))]
-    subject = subjects[int(rng.integers(len(subjects)))]
-    params = sample_exercise_params(exercise, rng, subject["height_m"])
-    if duration_s is not None:
-        rep_s = sum(float(params.get(k, 0.0)) for k in ("eccentric_s", "concentric_s", "pause_s", "rest_s"))
-        params["reps"] = int(np.clip(round(duration_s / max(rep_s, 0.5)), 1, 12))
-    chosen = sample_faults(exercise, rng, fault_rate)
-    if faults is not None:
-        allowed = [f for f in faults if f in GENERATORS[exercise].faults]
-        chosen = {}
-        if allowed and rng.random() < fault_rate:
-            name = allowed[int(rng.integers(len(allowed)))]
-            chosen[name] = {"severity": float(rng.uniform(0.2, 1.0)), "side": "r" if rng.random() < 0.5 else "l"}
-    cp = ClipParams(exercise, subject["height_m"], subject["mass_kg"], subject["sex"], params, chosen,
-                    int(rng.integers(2**31 - 1)))  # fmt: skip
-    return cp, subject
-
-
-def _camera(rng: np.random.Generator, height_m: float):
-    from .sensors import PinholeCamera
-
-    yaw = rng.uniform(-np.pi / 3, np.pi / 3)  # in front of the subject (+X), +-60 deg
-    dist = rng.uniform(2.5, 4.0)
-    pos = (dist * np.cos(yaw), rng.uniform(0.6, 1.4), dist * np.sin(yaw))
-    return PinholeCamera.look_at(pos, (0.0, 0.5 * height_m, 0.0), fov_deg=float(rng.uniform(50, 70)))
-
-
-def _fault_facts(cp: ClipParams, motion: Motion, fk: Any = None) -> tuple[list[Any], dict[str, Any]]:
-    from ..signals.coaching import FaultFact
-
-    spec = GENERATORS[cp.exercise]
-    observed = observe(motion, fk)
-    facts, labels = [], {}
-    for name, f in cp.faults.items():
-        fs = spec.faults[name]
-        value = float(fs.measure(observed))
-        unit, what = fs.unit_and_what()
-        side = f.get("side") if f.get("side") in ("r", "l") and name in SIDED_FAULTS else None
-        facts.append(FaultFact(name, float(f["severity"]), value, unit, what, side))
-        labels[name] = {"severity": float(f["severity"]), "side": f.get("side"), "measured": value, "shows": fs.shows}
-    return facts, labels
-
-
-STAGES = (
-    "motion generation",
-    "forward kinematics (once, shared)",
-    "contact forces + inverse dynamics + static optimisation",
-    "IMUs (2) + error model",
-    "keypoints (COCO-17, camera, occlusion)",
-    "channels + wave features",
-    "faults, coach text, labels",
-)
-
-
-class _Clock:
-    """Adds the seconds since the last mark to ``timings[stage]`` (nothing if ``timings`` is None)."""
-
-    def __init__(self, timings: dict[str, float] | None):
-        self.timings, self.t = timings, time.perf_counter()
-
-    def mark(self, stage: str) -> None:
-        if self.timings is not None:
-            now = time.perf_counter()
-            self.timings[stage] = self.timings.get(stage, 0.0) + now - self.t
-            self.t = now
-
-
-def synthesize_clip(
-    cp: ClipParams,
-    subject: dict[str, Any] | None = None,
-    modalities: Sequence[str] = ("all",),
-    timings: dict[str, float] | None = None,
-):
-    """One :class:`SyntheticClip` from its parameters (see the module docstring for its content).
-
-    ``timings``: a dict to which the seconds of each stage (:data:`STAGES`) are added.
-    """
-    from ..signals.channels import motion_fk
-    from ..signals.coaching import CoachFacts, coach_text
-    from ..signals.waves import run_analysis
-    from .sensors import PHONE, WATCH, corrupt_imu, imu_sites, perturb_sites, simulate_imu, simulate_keypoints
-
-    every = "all" in modalities
-    clock = _Clock(timings)
-    rng = np.random.default_rng(cp.seed)
-    motion = cp.generate()
-    body, q = motion.body, motion.q
-    clock.mark(STAGES[0])
-    fk = motion_fk(motion)  # once, for the contacts, the IMUs, the keypoints, the channels and the fault measures
-    clock.mark(STAGES[1])
-    kin = clip_kinetics(motion, fk)
-    arrays: dict[str, np.ndarray] = {
-        "tau": kin.tau.numpy().astype(np.float32),
-        "grf": np.stack([kin.grf["foot_r"], kin.grf["foot_l"]], 1).astype(np.float32),
-        "cop": np.nan_to_num(np.stack([kin.cop["foot_r"], kin.cop["foot_l"]], 1)).astype(np.float32),
-        "contact_force": _padded(kin.contact_force, MAX_CONTACTS).astype(np.float32),
-        "activations": kin.activations.astype(np.float32),
-        "planted": _padded(np.asarray(motion.metadata["contact"]["planted"], dtype=np.uint8), MAX_CONTACTS),
-    }
-    clock.mark(STAGES[2])
-    gen = torch.Generator().manual_seed(int(rng.integers(2**31 - 1)))
-    if every or "imu" in modalities:
-        sites = perturb_sites(imu_sites(body, IMU_SITES), gen)
-        clean = simulate_imu(body, q, kin.qd, kin.qdd, sites, fps=motion.fps, fk=fk, segment_state=kin.segment_state)
-        noisy = corrupt_imu(clean, {"phone_torso": PHONE, "watch_left": WATCH}, generator=gen)
-        arrays["imu_acc"] = noisy.acc.numpy().astype(np.float32)
-        arrays["imu_gyro"] = noisy.gyro.numpy().astype(np.float32)
-    clock.mark(STAGES[3])
-    if every or "keypoints" in modalities:
-        kp = simulate_keypoints(body, q, camera=_camera(rng, body.height_m), fps=motion.fps, generator=gen, fk=fk)
-        arrays["keypoints"] = torch.cat([kp.pixels, kp.confidence[..., None]], -1).numpy().astype(np.float32)
-    clock.mark(STAGES[4])
-    run = run_analysis(motion, exercise=cp.exercise, fk=fk)
-    from ..io.clip import CLIP_CHANNELS
-
-    arrays["channels"] = np.stack([run.channels[c] for c in CLIP_CHANNELS], 1).astype(np.float32)
-    clock.mark(STAGES[5])
-    facts, fault_labels = _fault_facts(cp, motion, fk)
-    reps = motion.metadata.get("reps", [])
-    phases = [r.get("phases", {}) for r in reps]
-    ecc = [p["eccentric_s"] for p in phases if isinstance(p, dict) and "eccentric_s" in p]
-    con = [p["concentric_s"] for p in phases if isinstance(p, dict) and "concentric_s" in p]
-    depth = float(np.degrees(q.numpy()[:, [body.dof_index("knee_flexion_r"), body.dof_index("knee_flexion_l")]].max()))
-    peaks = peak_extensor_moments(kin.tau.numpy(), body.dof_names, body.mass_kg, cp.exercise)
-    grade = run.features.grade
-    facts_obj = CoachFacts(
-        exercise=cp.exercise,
-        n_reps=int(motion.metadata.get("n_reps", len(reps))),
-        grade=grade,
-        depth_deg=depth,
-        eccentric_s=float(np.mean(ecc)) if ecc else None,
-        concentric_s=float(np.mean(con)) if con else None,
-        faults=tuple(facts),
-        peak_moments=peaks,
-    )
-    attrs = {
-        "exercise": cp.exercise,
-        "faults": fault_labels,
-        "grade": grade,
-        "n_reps": facts_obj.n_reps,
-        "reps": _jsonable(reps),
-        "wave_features": run.features.to_dict(),
-        "language": coach_text(facts_obj, rng),
-        "params": cp.to_dict(),
-        "subject": (subject or {}).get("subject", ""),
-        "split": (subject or {}).get("split", "train"),
-        "residual_max_n": float(np.abs(kin.residual_force[kin.supported]).max(initial=0.0)),
-        "residual_max_nm": float(np.abs(kin.residual_moment[kin.supported]).max(initial=0.0)),
-        "contact_names": list(motion.metadata["contact"]["names"]),
-        "units": {
-            "tau": "N m",
-            "grf": "N",
-            "cop": "m",
-            "imu_acc": "m/s^2",
-            "imu_gyro": "rad/s",
-            "keypoints": "px, px, confidence",
-            "channels": "see musclepose.signals.channels",
-        },  # fmt: skip
-    }
-    clock.mark(STAGES[6])
-    return SyntheticClip(motion, arrays, attrs)
-
-
-def _padded(a: np.ndarray, width: int) -> np.ndarray:
-    if a.shape[1] > width:
-        raise ValueError(f"{a.shape[1]} contacts; at most {width} are stored")
-    return np.pad(a, ((0, 0), (0, width - a.shape[1])) + ((0, 0),) * (a.ndim - 2))
-
-
-def _load_wrenches(motion: Motion, fk: Any = None) -> list:
-    """The external load (bar, dumbbells) as wrenches on the segments holding it: its weight and
-    inertia, ``m (g - a)`` split equally over its points (accelerations by central differences)."""
-    from ..body import GRAVITY, ExternalWrench, forward_kinematics
-    from .exercises.base import world_points
-
-    load = motion.metadata.get("load") or {}
-    mass, segs, pts = float(load.get("mass_kg") or 0.0), load.get("segments") or [], load.get("points_local") or []
-    if mass <= 0.0 or not segs:
-        return []
-    with torch.no_grad():
-        p = world_points(motion.body, fk if fk is not None else forward_kinematics(motion.body, motion.q), segs, pts)
-    a = np.gradient(np.gradient(p.numpy(), axis=0), axis=0) * motion.fps**2
-    force = mass / len(segs) * (np.asarray(GRAVITY) - a)
-    return [ExternalWrench(s, torch.as_tensor(force[:, k]), p[:, k]) for k, s in enumerate(segs)]
-
-
-@dataclass
-class ClipKinetics:
-    """Ground-truth kinetics of a synthetic clip (see :func:`clip_kinetics`)."""
-
-    tau: torch.Tensor
-    qd: torch.Tensor
-    qdd: torch.Tensor
-    grf: dict[str, np.ndarray]
-    cop: dict[str, np.ndarray]
-    contact_force: np.ndarray
-    activations: np.ndarray
-    residual_force: np.ndarray
-    residual_moment: np.ndarray
-    supported: np.ndarray
-    mass_kg: float
-    segment_state: tuple[torch.Tensor, ...] | None = None  # w, alpha, a - g per segment (body.segment_motion)
-
-
-def clip_kinetics(motion: Motion, fk: Any = None) -> ClipKinetics:
-    """Joint moments of a generated clip with its known contacts and load.
-
-    The load's weight and inertia act on the hands or back; the planted contact points
-    (feet, hands, seat) share what the body then needs by
-    :func:`musclepose.body.contact_forces.distribute_contact_forces`, so the root residual vanishes
-    wherever the contacts can supply it (reported: ``residual_*`` over the ``supported``
-    frames, those with a planted contact). Then inverse dynamics and static optimisation.
-    """
-    from ..body import mtg_parameters, segment_motion, static_optimization
-    from ..body.contact_forces import distribute_contact_forces
-    from ..motion.kinetics import centre_of_pressure
-
-    body, q = motion.body, motion.q
-    qd, qdd = motion.velocities()
-    c = motion.metadata["contact"]
-    planted = torch.as_tensor(np.asarray(c["planted"]))
-    ext = _load_wrenches(motion, fk)
-    *state, free = segment_motion(body, q, qd, qdd, with_tau=True)  # one kernel: moments and IMU kinematics
-    wrenches, forces, residual, tau = distribute_contact_forces(
-        body, q, qd, qdd, list(c["segments"]), torch.tensor(c["points_local"]), planted, ext, fk=fk, return_tau=True,
-        without_external=free,
+    exercises,
+    faults,
+    fault_rate: float,
+    duration_s,
+    n_subjects,
+    modalities,
+    keypoints_fps,
+    shard_size,
+    fatigue_rate: float = 0.0,
+) -> DatasetConfig:
+    """A validated :class:`DatasetConfig` (``ValueError`` naming the option otherwise)."""
+    if n < 1:
+        raise ValueError(f"n must be at least 1; got {n}")
+    for e in exercises or []:
+        if e not in GENERATORS:
+            raise ValueError(f"unknown exercise {e!r}; known: {sorted(GENERATORS)}")
+    known_faults = {f for spec in GENERATORS.values() for f in spec.faults}
+    for f in faults or []:
+        if f not in known_faults:
+            raise ValueError(f"unknown fault {f!r}; known: {sorted(known_faults)}")
+    if faults and exercises and not any(f in GENERATORS[e].faults for f in faults for e in exercises):
+        raise ValueError(f"none of the faults {list(faults)} applies to {list(exercises)}")
+    if not 0.0 <= fault_rate <= 1.0:
+        raise ValueError(f"fault rate must be within [0, 1]; got {fault_rate:g}")
+    if not 0.0 <= fatigue_rate <= 1.0:
+        raise ValueError(f"fatigue rate must be within [0, 1]; got {fatigue_rate:g}")
+    if duration_s is not None and not 0.0 < duration_s <= MAX_DURATION_S:
+        raise ValueError(f"duration must be within (0, {MAX_DURATION_S:g}] s; got {duration_s:g}")
+    mods = tuple(modalities)
+    bad = [m for m in mods if m not in (*MODALITIES, "all")]
+    if bad:
+        raise ValueError(f"unknown modalities {bad}; choose from {['all', *MODALITIES]} (none: motion and labels only)")
+    if keypoints_fps is not None and not 0.0 < keypoints_fps <= 1000.0:
+        raise ValueError(f"keypoint rate must be within (0, 1000] Hz; got {keypoints_fps:g}")
+    shard_size = default_shard_size(n) if shard_size is None else int(shard_size)
+    if shard_size < 1:
+        raise ValueError(f"shard size must be at least 1; got {shard_size}")
+    n_subjects = int(n_subjects or max(3, n // 8))
+    if n_subjects < 1:
+        raise ValueError(f"n_subjects must be at least 1; got {n_subjects}")
+    return DatasetConfig(
+        n=int(n), seed=int(seed), exercises=tuple(exercises) if exercises else None,
+        faults=tuple(faults) if faults else None, fault_rate=float(fault_rate),
+        duration_s=None if duration_s is None else float(duration_s), n_subjects=n_subjects,
+        modalities=mods, keypoints_fps=None if keypoints_fps is None else float(keypoints_fps), shard_size=shard_size,
+        fatigue_rate=float(fatigue_rate),
     )  # fmt: skip
-    so = static_optimization(mtg_parameters(body), q, qd, tau)
-    grf, cop = {}, {}
-    for foot in ("foot_r", "foot_l"):
-        ws = [w for w in wrenches if w.segment == foot]
-        f = sum((w.force for w in ws), torch.zeros_like(q[:, :3])).numpy()
-        m0 = sum((torch.linalg.cross(w.point, w.force) + w.torque for w in ws), torch.zeros_like(q[:, :3])).numpy()
-        grf[foot], cop[foot] = f, centre_of_pressure(f, m0, 0.0)
-    res = residual.numpy()
-    return ClipKinetics(tau.detach(), qd, qdd, grf, cop, forces.numpy(), so.activations.numpy(), res[:, :3],
-                        res[:, 3:], planted.numpy().any(1), body.mass_kg, tuple(state))  # fmt: skip
 
 
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray | torch.Tensor):
-        return np.asarray(x).tolist()
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
+@functools.lru_cache(maxsize=4)
+def _subjects_of(seed: int, n_subjects: int) -> list[dict[str, Any]]:
+    return make_subjects(seed, n_subjects)
 
 
-# ----------------------------------------------------------------------------- building
-_WORKER: dict[str, Any] = {}
+def make_shard(
+    folder: str, config: dict[str, Any], clips_dir: str | None, k: int, report: Callable[[int], None] | None = None
+) -> dict[str, Any]:
+    """Make shard ``k`` of the run ``config`` in ``folder`` (one task; runs in a worker).
+
+    Synthesises the shard's clips in order, streams them into ``folder/shard-KKKKKK.h5``
+    (renamed into place when complete), optionally one clip JSON per clip in ``clips_dir``,
+    calls ``report(j)`` after the j-th clip and returns the shard's record
+    (:class:`~musclepose.io.shards.ShardRecord` fields).
+    """
+    torch.set_num_threads(1)  # one process per core; intra-op threads would only compete
+    cfg = DatasetConfig.from_dict(config)
+    subjects = _subjects_of(cfg.seed, cfg.n_subjects)
+    indices = cfg.shard_range(k)
+    stats: dict[str, Any] = {"frames": 0, "splits": [], "exercises": {}, "faults": {}}
+    pending: list[dict[str, Any]] = []  # write_motions takes each clip's extras right after its motion
+
+    def motions():
+        for j, i in enumerate(indices):
+            cp, subject = clip_params_for(cfg.seed, i, subjects, cfg.exercises, cfg.faults, cfg.fault_rate,
+                                          cfg.duration_s, cfg.fatigue_rate)  # fmt: skip
+            clip = synthesize_clip(cp, subject, cfg.modalities, keypoints_fps=cfg.keypoints_fps)
+            a = clip.attrs
+            stats["frames"] += clip.motion.n_frames
+            stats["splits"].append(a["split"])
+            stats["exercises"][a["exercise"]] = stats["exercises"].get(a["exercise"], 0) + 1
+            for f in a["faults"]:
+                stats["faults"][f] = stats["faults"].get(f, 0) + 1
+            if clips_dir is not None:
+                _write_clip_json(Path(clips_dir) / f"clip_{i:06d}.json", clip)
+            meta = {key: v for key, v in clip.motion.metadata.items() if key != "contact"}  # stored as "planted"
+            pending.append({**clip.arrays, **a})
+            yield Motion(clip.motion.q, clip.motion.fps, clip.motion.body, meta)
+            if report is not None:
+                report(j + 1)
+
+    def extras():
+        while pending:
+            yield pending.pop(0)
+
+    path = Path(folder) / shard_name(k)
+    expected = _shard_bytes(cfg, len(indices))
+    _check_file_size_limit(path, expected)
+    write_motions(path, motions(), extras(), dtype="float32", uncompressed=UNCOMPRESSED, expected_bytes=expected)
+    return {
+        "index": k, "file": path.name, "first": indices.start, "count": len(indices), "frames": stats["frames"],
+        "bytes": path.stat().st_size, "sha256": file_sha256(path), "splits": stats["splits"],
+        "exercises": stats["exercises"], "faults": stats["faults"],
+    }  # fmt: skip
 
 
-def _init_worker(config: dict[str, Any]) -> None:
-    torch.set_num_threads(1)
-    _WORKER.update(config)
+def _shard_bytes(cfg: DatasetConfig, count: int) -> int:
+    """A generous bound on a shard's file size: every array uncompressed (about 1.2 kB per
+    frame with every modality, measured), clips up to 1.5 times the target length, 100 Hz."""
+    frames = math.ceil(1.5 * (cfg.duration_s or 10.0) * 100.0)
+    return count * frames * 1400 + (1 << 20)
 
 
-def _make(index: int) -> tuple[int, dict[str, Any]]:
-    """Worker: synthesise clip ``index`` and return it as plain picklable data."""
-    c = _WORKER
-    cp, subject = clip_params_for(c["seed"], index, c["subjects"], c["exercises"], c["faults"], c["fault_rate"],
-                                  c["duration_s"])  # fmt: skip
-    clip = synthesize_clip(cp, subject, c["modalities"])
-    meta = dict(clip.motion.metadata)
-    meta.pop("contact", None)  # stored as the "planted" array
-    body = clip.motion.body
-    return index, {
-        "q": clip.motion.q.numpy(),
-        "fps": clip.motion.fps,
-        "body": (dict(body.lengths), body.mass_kg, body.sex, body.height_m),
-        "metadata": _jsonable(meta),
-        "arrays": clip.arrays,
-        "attrs": clip.attrs,
-    }
+def _check_file_size_limit(
+    path: Path, expected: int, what: str = "a shard's size",
+    hint: str = "raise the limit or choose a smaller --shard-size",
+) -> None:  # fmt: skip
+    """Refuse up front a shard that would break the process's file-size limit (``ulimit -f``).
 
-
-def _unpack(payload: dict[str, Any], bodies: dict) -> SyntheticClip:
-    from ..body import Body
-
-    lengths, mass, sex, height = payload["body"]
-    key = (tuple(sorted(lengths.items())), mass, sex, height)
-    if key not in bodies:
-        bodies[key] = Body.from_segment_lengths(lengths, mass, sex, height)
-    motion = Motion(torch.as_tensor(payload["q"]), payload["fps"], bodies[key], payload["metadata"])
-    return SyntheticClip(motion, payload["arrays"], payload["attrs"])
+    HDF5 does not survive a write that fails half-way reliably (h5py 3.16 / HDF5 1.14 crash
+    the process afterwards, measured under RLIMIT_FSIZE), so the limit is checked before the
+    file is touched; the free space is checked by the writer (``expected_bytes``).
+    """
+    try:
+        import resource
+    except ImportError:  # not POSIX: no such limit
+        return
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if soft != resource.RLIM_INFINITY and soft < expected:
+        raise OSError(
+            errno.EFBIG,
+            f"the file-size limit (ulimit -f, {soft:,} bytes) is below {what} (up to {expected:,} bytes); {hint}",
+            str(path),
+        )
 
 
 def build_dataset(
@@ -411,101 +273,104 @@ def build_dataset(
     clips_dir: str | Path | None = None,
     modalities: Sequence[str] = ("all",),
     progress: Callable[[int], None] | None = None,
+    *,
+    ray: str | None = None,
+    shard_size: int | None = None,
+    keypoints_fps: float | None = None,
+    overwrite: bool = False,
+    max_retries: int = 2,
+    fatigue_rate: float = 0.0,
 ) -> dict[str, Any]:
-    """Synthesise ``n`` clips into the HDF5 file ``out`` (and clip JSONs into ``clips_dir``).
+    """Synthesise ``n`` clips into ``out`` (a folder of shards, or one ``.h5`` file); see the module docstring.
 
-    Deterministic for a ``seed`` whatever ``workers`` is. ``progress(k)`` is called after
-    each clip. Returns a summary (clips per split, exercises, faults, seconds).
+    ``workers``: processes, or with ``ray`` (``"auto"`` or a cluster address) Ray tasks at
+    once (default: all cores / all the cluster's CPUs). ``progress(k)`` is called with the
+    number of clips done (those of a resumed run included). ``overwrite``: replace a folder
+    holding another configuration's dataset. Raises ``ValueError`` for a bad option,
+    :class:`~musclepose.atomic.OutputBusyError` when another run writes ``out``,
+    :class:`~.workers.WorkerLost` / :class:`~.workers.TaskFailed` when a shard cannot be
+    made (the finished shards are kept: run again to resume). Returns a summary (clips per
+    split, exercise and fault, frames, seconds, shards made and resumed, output bytes).
     """
-
-    from ..io.hdf5 import write_motions
-
-    if n < 1:
-        raise ValueError(f"n must be at least 1; got {n}")
-    for e in exercises or []:
-        if e not in GENERATORS:
-            raise ValueError(f"unknown exercise {e!r}; known: {sorted(GENERATORS)}")
-    known_faults = {f for spec in GENERATORS.values() for f in spec.faults}
-    for f in faults or []:
-        if f not in known_faults:
-            raise ValueError(f"unknown fault {f!r}; known: {sorted(known_faults)}")
-    if faults and exercises and not any(f in GENERATORS[e].faults for f in faults for e in exercises):
-        raise ValueError(f"none of the faults {list(faults)} applies to {list(exercises)}")
-    subjects = _subjects(seed, n_subjects or max(3, n // 8))
-    config = {
-        "seed": seed, "subjects": subjects, "exercises": list(exercises or []) or None,
-        "faults": list(faults) if faults else None, "fault_rate": fault_rate, "duration_s": duration_s,
-        "modalities": tuple(modalities),
-    }  # fmt: skip
-    workers = workers or os.cpu_count() or 1
-    summary: dict[str, Any] = {"n": n, "splits": {}, "exercises": {}, "faults": {}, "frames": 0}
-    t0 = time.perf_counter()
+    cfg = make_config(n, seed, exercises, faults, fault_rate, duration_s, n_subjects, modalities, keypoints_fps,
+                  shard_size, fatigue_rate)  # fmt: skip
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1; got {workers}")
+    out = Path(out)
+    single = out.suffix.lower() in (".h5", ".hdf5")
+    if single and out.is_dir():
+        raise IsADirectoryError(f"{out}: is a folder; give a file name or a folder without an .h5 suffix")
+    folder = out.with_name(f".{out.name}.parts") if single else out
     clips_path = Path(clips_dir) if clips_dir is not None else None
     if clips_path is not None:
         clips_path.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    backend: dict[str, Any] = {}
+    with ShardedRun(folder, cfg.to_dict(), cfg.n_shards, overwrite=overwrite or single, lock=out) as run:
+        done_clips = sum(r.count for r in run.done.values())
+        resumed = dict(run.done)
+        partial: dict[int, int] = {}
+        if progress is not None and done_clips:
+            progress(done_clips)
 
-    def stream():
-        if workers == 1:
-            _init_worker(config)
-            results = map(_make, range(n))
-            pool = None
+        def on_result(k: int, rec: dict[str, Any]) -> None:
+            nonlocal done_clips
+            run.record(ShardRecord.from_dict(rec, f"shard {k}"))
+            done_clips += rec["count"]
+            partial.pop(k, None)
+            if progress is not None:
+                progress(done_clips)
+
+        def on_progress(k: int, j: int) -> None:
+            partial[k] = j
+            if progress is not None:
+                progress(done_clips + sum(partial.values()))
+
+        fn = functools.partial(make_shard, str(folder), cfg.to_dict(), None if clips_path is None else str(clips_path))
+        pending = run.pending()
+        if ray is not None:
+            backend = {"backend": "ray", **run_ray_tasks(fn, pending, workers, on_result, ray, max_retries)}
+        elif (workers or os.cpu_count() or 1) == 1 or len(pending) <= 1:
+            for k in pending:  # in this process: nothing to fork for one worker
+                on_result(k, fn(k, lambda j, k=k: on_progress(k, j)))
+            backend = {"backend": "in-process", "workers": 1}
         else:
-            # fork on Linux when this process runs no other Python thread (a lock
-            # another thread holds would stay locked in the children): the workers inherit the
-            # imported modules (torch and scipy take ~2 s to import in a spawned process); torch's
-            # own thread pool is reset in a forked child, which then runs on one thread.
-            single = threading.active_count() == 1
-            method = "fork" if single and sys.platform.startswith("linux") else "spawn"  # fork is unsafe on macOS
-            pool = mp.get_context(method).Pool(workers, initializer=_init_worker, initargs=(config,))
-            results = pool.imap(_make, range(n), chunksize=1)
-        bodies: dict = {}
-        try:
-            for k, (index, payload) in enumerate(results):
-                clip = _unpack(payload, bodies)
-                a = clip.attrs
-                summary["splits"][a["split"]] = summary["splits"].get(a["split"], 0) + 1
-                summary["exercises"][a["exercise"]] = summary["exercises"].get(a["exercise"], 0) + 1
-                for f in a["faults"]:
-                    summary["faults"][f] = summary["faults"].get(f, 0) + 1
-                summary["frames"] += clip.motion.n_frames
-                if clips_path is not None:
-                    _write_clip_json(clips_path / f"clip_{index:06d}.json", clip)
-                if progress is not None:
-                    progress(k + 1)
-                yield clip
-        finally:
-            if pool is not None:
-                pool.close()
-                pool.join()
-
-    pending: list[dict[str, Any]] = []  # write_motions takes each clip's extras right after its motion
-
-    def motions():
-        for clip in stream():
-            pending.append({**clip.arrays, **clip.attrs})
-            yield clip.motion
-
-    def extras():
-        while pending:
-            yield pending.pop(0)
-
-    # The workers keep every core busy; torch's intra-op threads in this process would only spin
-    # against them (measured: 6 ms of CPU per clip in a 1000-frame finiteness check).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        write_motions(out, motions(), extras(), dtype="float32")
-    finally:
-        torch.set_num_threads(threads)
-    summary["seconds"] = time.perf_counter() - t0
-    summary["clips_per_s"] = n / summary["seconds"]
-    summary["ten_second_clips_per_s"] = summary["frames"] / (10.0 * 100.0) / summary["seconds"]
+            w = workers or os.cpu_count() or 1
+            backend = {"backend": "processes", "workers": w, **run_tasks(fn, pending, w, on_result, on_progress,
+                                                                          max_retries)}  # fmt: skip
+        manifest = run.finish()
+        if single:
+            _check_file_size_limit(
+                out, sum(s.bytes for s in manifest.shards) + (1 << 20), "the merged file's size",
+                f"its {len(manifest.shards)} shards are kept in {folder.name}: rerun with a higher limit to merge "
+                "them, or write a sharded folder (--out without .h5)",
+            )  # fmt: skip
+            concat_motion_files([folder / s.file for s in manifest.shards], out)
+            remove_run_folder(folder)
+    seconds = time.perf_counter() - t0
+    made = [r for k, r in run.done.items() if k not in resumed]
+    frames_made = sum(r.frames for r in made)
+    summary: dict[str, Any] = {
+        "n": cfg.n, "splits": manifest.splits(), "exercises": _total(manifest, "exercises"),
+        "faults": _total(manifest, "faults"), "frames": sum(s.frames for s in manifest.shards),
+        "seconds": seconds, "shards": cfg.n_shards, "shard_size": cfg.shard_size, "shards_resumed": len(resumed),
+        "clips_made": sum(r.count for r in made), **backend,
+        "bytes": out.stat().st_size if single else sum(s.bytes for s in manifest.shards),
+    }  # fmt: skip
+    summary["clips_per_s"] = summary["clips_made"] / seconds
+    summary["ten_second_clips_per_s"] = frames_made / 1000.0 / seconds  # 10 s at 100 Hz
     return summary
 
 
-def _write_clip_json(path: Path, clip: SyntheticClip) -> None:
-    from ..io.clip import CLIP_CHANNELS, Clip, write_clip
+def _total(manifest, key: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for s in manifest.shards:
+        for name, c in getattr(s, key).items():
+            out[name] = out.get(name, 0) + c
+    return dict(sorted(out.items()))
 
+
+def _write_clip_json(path: Path, clip: SyntheticClip) -> None:
     a = clip.attrs
     ch = clip.arrays["channels"].astype(np.float64)
     c = Clip(

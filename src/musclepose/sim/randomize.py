@@ -26,6 +26,7 @@ Faults
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,13 @@ BMI_MEAN, BMI_SD, BMI_RANGE = 26.0, 4.0, (18.5, 38.0)
 REFERENCE_HEIGHT_M = 1.75  # the exercise ranges' lengths are for this stature
 
 
+@functools.lru_cache(maxsize=256)
+def _standard_body(height_m: float, mass_kg: float, sex: str) -> Body:
+    # A subject appears in about eight clips of a dataset: its (immutable) body, and the tensors
+    # and muscle parameters the body caches, are built once per process instead of per clip.
+    return Body.standard(height_m, mass_kg, sex)
+
+
 @dataclass(frozen=True)
 class ClipParams:
     """Everything needed to regenerate one random clip."""
@@ -68,7 +76,7 @@ class ClipParams:
     seed: int = 0
 
     def body(self) -> Body:
-        return Body.standard(self.height_m, self.mass_kg, self.sex)
+        return _standard_body(self.height_m, self.mass_kg, self.sex)
 
     def generate(self) -> Motion:
         """The clip (noise and jitter drawn from ``seed``); ``metadata["randomization"]`` records this."""

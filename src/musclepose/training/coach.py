@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from ..atomic import add_to_manifest
 from ..catalogue import FAULT_NAMES
 from ..models.encoder import EncoderConfig, MotionEncoder
 from ..pipelines.checkpoint import checkpoint_labels, load_checkpoint
@@ -28,7 +29,7 @@ from ..pipelines.form_screen import FormScreen
 from ..pipelines.labels import EXERCISE_NAMES, LabelMap
 from .coach_encoder import train_encoder_stage
 from .coach_lm import train_lm_stage
-from .coach_state import load_optimizer
+from .coach_state import load_optimizer, restore_rng
 from .distributed import barrier, broadcast_parameters
 from .distributed import world as dist_world
 from .form_screen import fit_form_screen
@@ -65,6 +66,11 @@ class CoachTrainConfig:
     bridge: dict[str, Any] = field(default_factory=dict)  # BridgeConfig overrides
     data: list[str] = field(default_factory=list)  # recorded in the checkpoint
     command: str = ""
+    # Checkpoints every this many optimiser steps within an epoch (0: at epoch ends only) and LM
+    # steps: what a kill can lose. A resumed run continues exactly (data position, RNG states).
+    checkpoint_every: int = 100
+    lm_checkpoint_every: int = 25
+    overwrite: bool = False  # replace an --out folder that holds files MusclePose did not write
 
 
 def train_coach(
@@ -95,7 +101,8 @@ def train_coach(
         state = json.loads((out / "train_state" / "state.json").read_text())
         if (out / "train_state" / "physics.json").is_file():
             load_optimizer(opt_phys, out / "train_state", "physics")
-        log(f"resuming {out} at epoch {state['epoch']} ({state['stage']})")
+        restore_rng(state.get("rng"), gen)  # as it was when the checkpoint was written
+        log(f"resuming {out} at epoch {state['epoch']}, step {state['step']} ({state['stage']})")
     rank, _ = dist_world()
     broadcast_parameters(encoder.parameters())
     main = rank == 0
@@ -103,6 +110,8 @@ def train_coach(
     screen_path = out / "form_screen.json"
     if main and not screen_path.is_file():
         screen = fit_form_screen([(e.exercise, e.measures, e.faults) for e in train])
+        out.mkdir(parents=True, exist_ok=True)
+        add_to_manifest(out, screen_path.name)  # listed first: the folder stays "written by MusclePose"
         screen.save(screen_path)
         log(f"form screen: thresholds for {sum(len(r) for r in screen.rules.values())} (exercise, fault) pairs")
     barrier()

@@ -30,7 +30,7 @@ from ..pipelines.coach_inputs import ENCODER_FPS
 from ..pipelines.coach_physics import BodyCache, encoder_grf
 from ..pipelines.labels import EXERCISE_NAMES, LabelMap, detect_faults, exercise_faults
 from ..progress import progress_bar
-from .coach_state import cosine_lr, save_coach
+from .coach_state import cosine_lr, rng_state, save_coach
 from .distributed import all_finite, average_gradients, barrier
 from .distributed import world as dist_world
 
@@ -197,8 +197,9 @@ def train_encoder_stage(
     train: list[CoachExample], val: list[CoachExample], extra: dict[str, Any], bodies: BodyCache,
     gen: torch.Generator, log,
 ) -> None:  # fmt: skip
-    """Run the encoder epochs of ``config`` (a ``CoachTrainConfig``) not yet in ``state``; rank 0
-    checkpoints after each epoch."""
+    """Run the encoder epochs of ``config`` (a ``CoachTrainConfig``) not yet in ``state``, from its
+    step on; rank 0 checkpoints every ``config.checkpoint_every`` steps and after each epoch, with
+    the RNG states (``gen`` draws the keypoint dropout), so that a resumed run continues exactly."""
     out = Path(config.out)
     device = torch.device(config.device)
     rank, size = dist_world()
@@ -232,11 +233,19 @@ def train_encoder_stage(
                     state["skipped_steps"] += 1
                 state["step"] += 1
                 advance(1, info=f"loss {loss.item():.3f} fault {losses['fault'].item():.3f}")
+                every = config.checkpoint_every
+                if every and state["step"] % every == 0 and s + 1 < steps_per_epoch:  # mid-epoch
+                    if main:
+                        save_coach(out, encoder, None, None, extra | {"history": state["history"]},
+                                   {**state, "rng": rng_state(gen), "optimizers": {"physics": opt}},
+                                   overwrite=config.overwrite)  # fmt: skip
+                    barrier()
         val_m = val_metrics(encoder, val, config.batch_size, bodies, device)
         state["epoch"] += 1
         state["history"].append({"stage": "encoder", "epoch": epoch + 1, "seconds": time.time() - t0, **val_m})
         if main:
             log(f"encoder epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4f}" for k, v in val_m.items()))
             save_coach(out, encoder, None, None, extra | {"history": state["history"]},
-                       {**state, "optimizers": {"physics": opt}})  # fmt: skip
+                       {**state, "rng": rng_state(gen), "optimizers": {"physics": opt}},
+                       overwrite=config.overwrite)  # fmt: skip
         barrier()

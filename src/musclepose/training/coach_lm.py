@@ -30,7 +30,7 @@ from ..pipelines.coach_physics import BodyCache, bridge_inputs
 from ..pipelines.form_screen import FormScreen
 from ..pipelines.labels import LabelMap, detect_faults
 from ..progress import progress_bar
-from .coach_state import cosine_lr, load_optimizer, save_coach
+from .coach_state import cosine_lr, load_optimizer, restore_rng, rng_state, save_coach
 from .distributed import all_finite, average_gradients, barrier, broadcast_parameters
 from .distributed import world as dist_world
 
@@ -89,7 +89,8 @@ def train_lm_stage(
     bodies: BodyCache, log, llm=None, screen: FormScreen | None = None,
 ) -> None:  # fmt: skip
     """Run the LM steps of ``config`` (a ``CoachTrainConfig``) not yet in ``state``; rank 0
-    checkpoints every 25 steps and at the end. ``llm`` None: load ``config.llm``."""
+    checkpoints every ``config.lm_checkpoint_every`` steps and at the end, with the RNG states, so
+    that a resumed run continues exactly. ``llm`` None: load ``config.llm``."""
     out = Path(config.out)
     device = torch.device(config.device)
     labels = LabelMap.current()
@@ -124,6 +125,11 @@ def train_lm_stage(
     steps_per_epoch = math.ceil(n_ex / per_step)
     total = steps_per_epoch * config.lm_epochs
     cache: dict[int, tuple] = {}
+    # Resuming mid-stage: the RNG states as they were when the checkpoint was written (after the
+    # bridge and LoRA were built above, which drew from them in the first run too).
+    resumed = state.get("rng") if state["lm_step"] > 0 else None
+    if resumed:
+        restore_rng(resumed)
 
     def prepared(ex: CoachExample):
         if ex.index not in cache:
@@ -145,6 +151,8 @@ def train_lm_stage(
         order = order[:n_ex]
         start = state["lm_step"] - epoch * steps_per_epoch
         rng = np.random.default_rng(config.seed + epoch)
+        if start > 0 and resumed and "numpy" in resumed:  # the target texts' phrasing, mid-epoch
+            rng.bit_generator.state = resumed["numpy"]
         with progress_bar(f"LM epoch {epoch + 1}/{config.lm_epochs}", steps_per_epoch, main) as advance:
             advance(start)
             for s in range(start, steps_per_epoch):
@@ -170,10 +178,12 @@ def train_lm_stage(
                 state["lm_step"] += 1
                 state["history"].append({"stage": "lm", "step": state["lm_step"], "loss": loss.item()})
                 advance(1, info=f"loss {loss.item():.3f}")
-                if state["lm_step"] % 25 == 0 or state["lm_step"] == total:
+                every = config.lm_checkpoint_every
+                if (every and state["lm_step"] % every == 0) or state["lm_step"] == total:
                     if main:
                         save_coach(out, encoder, bridge, llm, extra | {"history": state["history"]},
-                                   {**state, "stage": "lm", "optimizers": {"lm": opt}})  # fmt: skip
+                                   {**state, "stage": "lm", "rng": rng_state(None, rng), "optimizers": {"lm": opt}},
+                                   overwrite=config.overwrite)  # fmt: skip
                     barrier()
         if main:
             log(f"LM epoch {epoch + 1}: last loss {state['history'][-1]['loss']:.3f}")

@@ -2,29 +2,39 @@
 
 A coach checkpoint folder (:mod:`musclepose.pipelines.checkpoint`) holds ``encoder`` and
 ``bridge`` safetensors, the LoRA adapter (``adapter/``, peft's safetensors), ``form_screen.json``
-and ``train_state/`` (optimiser and schedule state, safetensors + JSON) so that ``musclepose train
-coach`` resumes after being killed. :func:`export_coach` writes the shipped form: float16 weights,
-no train state.
+and ``train_state/`` (optimiser and schedule state, the data position and every RNG state,
+safetensors + JSON) so that ``musclepose train coach`` resumes after being killed and ends with
+the weights an uninterrupted run would have. :func:`export_coach` writes the shipped form:
+float16 weights, no train state. Both replace only a folder MusclePose wrote.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
+import random
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from ..pipelines.checkpoint import checkpoint_labels, load_checkpoint
+from ..atomic import check_no_overlap, check_replaceable_dir
+from ..pipelines.checkpoint import check_adapter, checkpoint_labels, is_checkpoint_folder, load_checkpoint
 from ..pipelines.labels import LabelMap
 from .checkpoint import save_checkpoint
 
-__all__ = ["cosine_lr", "export_coach", "load_optimizer", "save_coach", "save_optimizer"]
+__all__ = [
+    "cosine_lr",
+    "export_coach",
+    "load_optimizer",
+    "restore_rng",
+    "rng_state",
+    "save_coach",
+    "save_optimizer",
+]
 
 
 def cosine_lr(step: int, total: int, lr: float, floor: float = 1e-6, warmup: int = 0) -> float:
@@ -61,65 +71,107 @@ def load_optimizer(opt: torch.optim.Optimizer, folder: Path, name: str) -> None:
     opt.load_state_dict({"param_groups": meta["param_groups"], "state": state})
 
 
+def rng_state(gen: torch.Generator | None = None, np_rng: np.random.Generator | None = None) -> dict[str, Any]:
+    """Every random state a resumed run needs to continue as if it had never stopped, as JSON:
+    torch's (and CUDA's), Python's, NumPy's global one, the keypoint-dropout generator ``gen``
+    and the LM stage's ``np_rng`` (which phrasing the target text takes)."""
+    out: dict[str, Any] = {
+        "torch": torch.get_rng_state().tolist(),
+        "python": [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
+        "numpy_global": _np_global_state(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        out["cuda"] = [s.tolist() for s in torch.cuda.get_rng_state_all()]
+    if gen is not None:
+        out["generator"] = gen.get_state().tolist()
+    if np_rng is not None:
+        out["numpy"] = np_rng.bit_generator.state
+    return out
+
+
+def _np_global_state() -> list:
+    # NumPy's legacy global state: not ours, but libraries we call may draw from it.
+    name, keys, pos, has_gauss, gauss = np.random.get_state()  # noqa: NPY002
+    return [name, keys.tolist(), int(pos), int(has_gauss), float(gauss)]
+
+
+def restore_rng(
+    state: dict[str, Any] | None, gen: torch.Generator | None = None, np_rng: np.random.Generator | None = None
+) -> None:
+    """Put back what :func:`rng_state` recorded (absent keys are left alone)."""
+    if not state:
+        return
+    torch.set_rng_state(torch.tensor(state["torch"], dtype=torch.uint8))
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    name, keys, pos, has_gauss, gauss_np = state["numpy_global"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, gauss_np))  # noqa: NPY002
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([torch.tensor(s, dtype=torch.uint8) for s in state["cuda"]])
+    if gen is not None and "generator" in state:
+        gen.set_state(torch.tensor(state["generator"], dtype=torch.uint8))
+    if np_rng is not None and "numpy" in state:
+        np_rng.bit_generator.state = state["numpy"]
+
+
 def save_coach(
     folder: Path, encoder, bridge, llm, extra: dict[str, Any], train_state: dict | None = None,
-    labels: LabelMap | None = None,
+    labels: LabelMap | None = None, overwrite: bool = False,
 ) -> None:  # fmt: skip
-    """Write the coach checkpoint folder atomically (encoder, bridge, LoRA adapter, train state);
-    ``labels``: the label lists of the encoder's heads (default: the code's, :meth:`LabelMap.current`)."""
+    """Write the coach checkpoint folder atomically: encoder, bridge, LoRA adapter, the form screen
+    already there, train state (optimisers, schedule position, RNG states), all renamed into place
+    at once; ``labels``: the label lists of the encoder's heads (default: the code's,
+    :meth:`LabelMap.current`). ``overwrite``: replace a folder holding files MusclePose did not write."""
     parts = {"encoder": encoder}
     if bridge is not None:
         parts["bridge"] = bridge
     screen = folder / "form_screen.json"
     kept = screen.read_text() if screen.is_file() else None
-    save_checkpoint(folder, parts, extra, labels if labels is not None else LabelMap.current())
-    if kept is not None:
-        (folder / "form_screen.json").write_text(kept)
-    # The adapter and train state go into the renamed folder; a crash between the two leaves
-    # a checkpoint without them, which resume treats as "stage not reached".
-    if llm is not None and hasattr(llm.model, "save_pretrained"):
-        tmp = folder / ".adapter.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        llm.model.save_pretrained(tmp, safe_serialization=True)
-        os.replace(tmp, folder / "adapter")
-    if train_state is not None:
-        tmp = folder / ".train_state.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        for name, opt in train_state.pop("optimizers").items():
-            save_optimizer(opt, tmp, name)
-        (tmp / "state.json").write_text(json.dumps(train_state))
-        os.replace(tmp, folder / "train_state")
+    train_state = dict(train_state) if train_state is not None else None
+
+    def rest(tmp: Path) -> None:
+        if kept is not None:
+            (tmp / "form_screen.json").write_text(kept)
+        if llm is not None and hasattr(llm.model, "save_pretrained"):
+            llm.model.save_pretrained(tmp / "adapter", safe_serialization=True)
+        if train_state is not None:
+            (tmp / "train_state").mkdir()
+            for name, opt in train_state.pop("optimizers").items():
+                save_optimizer(opt, tmp / "train_state", name)
+            (tmp / "train_state" / "state.json").write_text(json.dumps(train_state))
+
+    save_checkpoint(folder, parts, extra, labels if labels is not None else LabelMap.current(), overwrite=overwrite,
+                    also=rest)  # fmt: skip
 
 
-def export_coach(src: str | Path, dst: str | Path) -> Path:
+def export_coach(src: str | Path, dst: str | Path, overwrite: bool = False) -> Path:
     """Copy a trained coach checkpoint for shipping: encoder, bridge and LoRA adapter in float16,
-    its label lists, without the train state (about half the size; the loader casts back to float32)."""
+    its label lists, without the train state (about half the size; the loader casts back to float32).
+
+    ``dst`` may not be ``src``, hold it or lie in it; an existing ``dst`` is replaced only if
+    MusclePose wrote it, unless ``overwrite`` (:func:`musclepose.atomic.check_replaceable_dir`)."""
     from peft import PeftConfig  # heavy, optional until a coach is exported
 
     src, dst = Path(src), Path(dst)
+    check_no_overlap(src, dst)
+    check_replaceable_dir(dst, overwrite, legacy=is_checkpoint_folder)
     parts, extra = load_checkpoint(src)
     if "bridge" not in parts or not (src / "adapter" / "adapter_model.safetensors").is_file():
         raise ValueError(f"{src}: not a complete coach checkpoint (needs encoder, bridge and adapter)")
+    check_adapter(src)
     labels = checkpoint_labels(src)
     PeftConfig.from_pretrained(src / "adapter")  # validates the adapter config
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", dir=dst.parent))
-    try:
-        save_checkpoint(tmp / "ckpt", {k: m.half() for k, m in parts.items()}, extra | {"history": []}, labels)
-        (tmp / "ckpt" / "adapter").mkdir()
+
+    def rest(tmp: Path) -> None:
+        (tmp / "adapter").mkdir()
         weights = load_file(src / "adapter" / "adapter_model.safetensors")
-        save_file({k: v.half() for k, v in weights.items()}, tmp / "ckpt" / "adapter" / "adapter_model.safetensors")
-        shutil.copy(src / "adapter" / "adapter_config.json", tmp / "ckpt" / "adapter" / "adapter_config.json")
+        save_file({k: v.half() for k, v in weights.items()}, tmp / "adapter" / "adapter_model.safetensors")
+        shutil.copy(src / "adapter" / "adapter_config.json", tmp / "adapter" / "adapter_config.json")
         if (src / "form_screen.json").is_file():
-            shutil.copy(src / "form_screen.json", tmp / "ckpt" / "form_screen.json")
-        history = extra.get("history", [])
-        (tmp / "ckpt" / "history.json").write_text(json.dumps(history, indent=1) + "\n")
-        if dst.exists():
-            shutil.rmtree(dst)
-        os.replace(tmp / "ckpt", dst)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    for p in [dst, *dst.rglob("*")]:
-        p.chmod(0o755 if p.is_dir() else 0o644)
-    return dst
+            shutil.copy(src / "form_screen.json", tmp / "form_screen.json")
+        (tmp / "history.json").write_text(json.dumps(extra.get("history", []), indent=1) + "\n")
+        for p in [tmp, *tmp.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+
+    halves = {k: m.half() for k, m in parts.items()}
+    return save_checkpoint(dst, halves, extra | {"history": []}, labels, overwrite=overwrite, also=rest)

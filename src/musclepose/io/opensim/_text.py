@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,28 @@ def _read_lines(path: Path) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return lines
+
+
+def _encoding(path: Path) -> str:
+    """UTF-8 if the whole file decodes as such, else Latin-1 (read in 1 MiB blocks: bounded memory)."""
+    import codecs
+
+    dec = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as f:
+            while block := f.read(1 << 20):
+                dec.decode(block)
+        dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "latin-1"  # marker names written by Windows tools
+    return "utf-8"
+
+
+def _iter_lines(path: Path) -> Iterator[str]:
+    """The file's lines without terminators, one at a time (a 1-hour table never sits in memory whole)."""
+    with open(path, encoding=_encoding(path), newline="") as f:
+        for line in f:
+            yield line.rstrip("\r\n")
 
 
 def _cells(line: str) -> list[str]:

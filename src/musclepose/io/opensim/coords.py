@@ -12,19 +12,19 @@ and toes) is in the Notes of :func:`motion_from_opensim`. Units: m and rad in ``
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from scipy.spatial.transform import Rotation
 
 from ...body import Body
 from ...body.rotations import euler_zxy_to_matrix, matrix_to_euler_zxy
 from ...body.skeleton import DOFS
 from ...motion.core import Motion
+from .functions import OsimFunction
+from .joints import read_osim_joints
 from .table import OpenSimTable
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "motion_from_opensim",
     "opensim_from_motion",
     "read_osim_coordinate_axes",
+    "root_offset",
 ]
 
 
@@ -99,6 +100,11 @@ class OsimCoordinateAxis:
         The coordinate's range (rad or m).
     location : np.ndarray, (3,)
         The joint's location in the parent body frame (m).
+    function : OsimFunction or None
+        The transform function of that axis (None: the coordinate itself); the joint turns
+        (or slides) by ``function(q)`` about the *unsigned* axis ``axis * sign(slope)``.
+    slope : float
+        ``function'(0)``.
     """
 
     joint: str
@@ -106,73 +112,68 @@ class OsimCoordinateAxis:
     axis: np.ndarray
     range: tuple[float, float]
     location: np.ndarray
+    function: OsimFunction | None = None
+    slope: float = 1.0
 
+    def along_axis(self, q: np.ndarray) -> np.ndarray:
+        """Angle (rad) or displacement (m) about/along the signed :attr:`axis` for coordinate values ``q``.
 
-def _vec(el: ET.Element, tag: str) -> np.ndarray:
-    return np.array((el.findtext(tag) or "0 0 0").split(), float)
-
-
-def _slope(fn: ET.Element | None) -> float:
-    """d(function)/d(coordinate) at 0 for OpenSim's common function types."""
-    tag = fn.tag if fn is not None else ""
-    if tag == "LinearFunction":
-        return float((fn.findtext("coefficients") or "0 0").split()[0])
-    if tag == "PolynomialFunction":
-        c = [float(v) for v in (fn.findtext("coefficients") or "0").split()]
-        return c[-2] if len(c) >= 2 else 0.0
-    if tag == "MultiplierFunction":
-        holder = fn.find("function")
-        inner = next(iter(holder), None) if holder is not None else None
-        return float(fn.findtext("scale") or 1.0) * _slope(inner)
-    if tag in ("SimmSpline", "NaturalCubicSpline", "GCVSpline", "PiecewiseLinearFunction"):
-        x, y = (np.array((fn.findtext(k) or "").split(), float) for k in ("x", "y"))
-        i = int(np.clip(np.searchsorted(x, 0.0), 1, max(x.size - 1, 1)))
-        return float((y[i] - y[i - 1]) / (x[i] - x[i - 1])) if x.size >= 2 else 0.0
-    return 0.0
+        ``function(q) * sign(slope)``: ``q`` itself for ``LinearFunction(1, 0)`` and for a mirrored
+        ``LinearFunction(-1, 0)`` (whose signed axis is flipped instead), ``a q + b`` scaled and
+        offset as the model says otherwise, a spline's value for a spline coupling.
+        """
+        q = np.asarray(q, dtype=np.float64)
+        if self.function is None:
+            return q
+        return self.function(q) * (-1.0 if self.slope < 0 else 1.0)
 
 
 def read_osim_coordinate_axes(path: str | Path) -> dict[str, OsimCoordinateAxis]:
-    """Coordinate name -> :class:`OsimCoordinateAxis` for every ``CustomJoint``/``PinJoint``/``SliderJoint``.
+    """Coordinate name -> :class:`OsimCoordinateAxis` for every joint of an OpenSim 4 or 3 model.
 
-    Reads OpenSim 4 models (``PhysicalOffsetFrame`` parent frames) and OpenSim 3 models
-    (``location_in_parent``/``orientation_in_parent``). Frame orientations are body-fixed
-    X-Y-Z Euler angles, as OpenSim writes them.
+    Joints come from :func:`~musclepose.io.opensim.joints.read_osim_joints` (OpenSim 4
+    ``PhysicalOffsetFrame`` parent frames, OpenSim 3 ``location_in_parent`` /
+    ``orientation_in_parent`` and ``<function>``-wrapped transform functions). Frame
+    orientations are body-fixed X-Y-Z Euler angles, as OpenSim writes them. Raises
+    :class:`~musclepose.io.errors.FormatError` (a ``ValueError``) naming the model.
     """
-    out: dict[str, OsimCoordinateAxis] = {}
     try:
-        tree = ET.parse(path)
-    except (ET.ParseError, OSError) as err:  # ValueError: the CLI reports it with the file name, exit 2
+        joints = read_osim_joints(path)
+    except OSError as err:  # ValueError: the CLI reports it with the file name, exit 2
         raise ValueError(f"{path}: not a readable OpenSim model: {err}") from None
-    for joint in tree.getroot().iter():
-        if joint.tag not in ("CustomJoint", "PinJoint", "SliderJoint"):
-            continue
-        name_j = joint.get("name", "")
-        ranges = {c.get("name"): tuple(_vec(c, "range")[:2]) for c in joint.iter("Coordinate")}
-        frame = next(
-            (f for f in joint.iter("PhysicalOffsetFrame") if f.get("name") == joint.findtext("socket_parent_frame")),
-            None,
-        )
-        orient, loc = (_vec(frame, "orientation"), _vec(frame, "translation")) if frame is not None else (None, None)
-        if joint.find("orientation_in_parent") is not None:
-            orient, loc = _vec(joint, "orientation_in_parent"), _vec(joint, "location_in_parent")
-        orient, loc = (np.zeros(3) if v is None else v for v in (orient, loc))
-        rot = Rotation.from_euler("XYZ", orient).as_matrix()
-        if joint.tag in ("PinJoint", "SliderJoint"):
-            kind, axis = ("rotation", [0, 0, 1.0]) if joint.tag == "PinJoint" else ("translation", [1.0, 0, 0])
-            out.update({c: OsimCoordinateAxis(name_j, kind, rot @ axis, r, loc) for c, r in ranges.items()})
-            continue
+    out: dict[str, OsimCoordinateAxis] = {}
+    for joint in joints:
+        rot, loc = joint.parent_offset
+        ranges = {c.name: c.range for c in joint.coordinates}
         best: dict[str, float] = {}
-        for ta in joint.iter("TransformAxis"):
-            name = (ta.findtext("coordinates") or "").strip()
+        for ta in joint.axes:
+            name = ta.coordinate
             if name not in ranges:
                 continue
-            slope = _slope(next((e for e in ta if e.tag not in ("coordinates", "axis")), None))
-            kind = "rotation" if (ta.get("name") or "").startswith("rotation") else "translation"
-            if (kind == "rotation" and abs(slope) > best.get(name, -1.0)) or name not in best:
-                vec = rot @ _vec(ta, "axis") * (np.sign(slope) if slope else 1.0)
-                out[name] = OsimCoordinateAxis(name_j, kind, vec, ranges[name], loc)
-                best[name] = abs(slope) if kind == "rotation" else -0.5  # any rotation wins
+            slope = ta.slope(0.0)
+            if ta.kind == "rotation":
+                better = abs(slope) > best.get(name, -1.0)
+            else:
+                better = name not in best  # any rotation wins over a translation
+            if better:
+                vec = rot @ ta.axis * (np.sign(slope) if slope else 1.0)
+                out[name] = OsimCoordinateAxis(joint.name, ta.kind, vec, ranges[name], loc, ta.function, slope)
+                best[name] = abs(slope) if ta.kind == "rotation" else -0.5
     return out
+
+
+def root_offset(path: str | Path) -> np.ndarray:
+    """The fixed part of the ground-to-pelvis translation (m, ground frame): the joint's offset
+    on the ground plus its translation axes held by a Constant (no coordinate), e.g.
+    gait10dof18musc's pelvis ``z = 0.02``."""
+    for joint in read_osim_joints(path):
+        if joint.parent == "ground":
+            rot, p = joint.parent_offset
+            for ta in joint.axes:
+                if ta.kind == "translation" and ta.coordinate is None:
+                    p = p + rot @ ta.axis * float(ta.value({}))
+            return p
+    return np.zeros(3)
 
 
 # ============================================================================ signs
@@ -330,18 +331,22 @@ def motion_from_opensim(
     signs, evidence = coordinate_signs(cols, osim_path, axes)
     n = dt.size + 1
     q = np.zeros((n, body.n_dof))
+
+    def along(name: str) -> np.ndarray:  # about/along the signed axis, through the model's function
+        v = cols[name] if name in _TRANSLATIONS or not degrees else np.radians(cols[name])
+        return axes[name].along_axis(v) if name in axes else v
+
     for name, sign in signs.items():
         if name in _SPINE:
             continue
-        v = cols[name] if name in _TRANSLATIONS or not degrees else np.radians(cols[name])
-        q[:, body.dof_index(OPENSIM_COORDINATE_MAP[name][0])] = sign * v
+        q[:, body.dof_index(OPENSIM_COORDINATE_MAP[name][0])] = sign * along(name)
 
     present = any(c in signs for c in _SPINE)
     if present:
         total = np.zeros((n, 3))  # our (flexion, bending, rotation) of the whole back, rad
         for k, name in enumerate(_SPINE):
             if name in signs:
-                total[:, k] = signs[name] * (np.radians(cols[name]) if degrees else cols[name])
+                total[:, k] = signs[name] * along(name)
         lumbar = total * np.asarray(lumbar_share)
         s_l, s_t = _spine_axes_signs("lumbar"), _spine_axes_signs("thoracic")
         r_total = euler_zxy_to_matrix(torch.as_tensor(total * s_l))
@@ -352,10 +357,14 @@ def motion_from_opensim(
             q[:, body.dof_index(f"thoracic_{axis}")] = thoracic[:, k]
 
     hip = _hip_midpoint(axes, body)
+    fixed = root_offset(osim_path) if osim_path is not None else np.zeros(3)
     if any(c in cols for c in _TRANSLATIONS):  # a missing one (planar models) is 0
-        q[:, 0:3] += euler_zxy_to_matrix(torch.as_tensor(q[:, 3:6])).numpy() @ hip
+        q[:, 0:3] += fixed + euler_zxy_to_matrix(torch.as_tensor(q[:, 3:6])).numpy() @ hip
 
-    driven = {OPENSIM_COORDINATE_MAP[c][0] for c in signs} | {f"thoracic_{a}" for a in _AXES3 if present}
+    # The thoracic joint carries the back's share of each spine coordinate the table has, no other.
+    driven = {OPENSIM_COORDINATE_MAP[c][0] for c in signs} | {
+        f"thoracic_{a}" for a, c in zip(_AXES3, _SPINE, strict=True) if c in signs
+    }
     meta: dict[str, Any] = {
         "source": str(table.path) if table.path is not None else "OpenSim table",
         "units": "m, rad",
@@ -364,6 +373,8 @@ def motion_from_opensim(
             "signs": signs,
             "evidence": evidence,
             "hip_offset_m": hip.tolist(),
+            "root_offset_m": fixed.tolist(),
+            "couplings": {c: _coupling(axes[c]) for c in signs if c in axes and not _is_identity(axes[c])},
             "lumbar_share": list(lumbar_share),
             "in_degrees": degrees,
             "osim_path": str(osim_path) if osim_path is not None else None,
@@ -385,20 +396,55 @@ def opensim_from_motion(motion: Motion, degrees: bool | None = None) -> dict[str
     signs = info.get("signs") or {k: v[1] for k, v in OPENSIM_COORDINATE_MAP.items()}
     degrees = info.get("in_degrees", True) if degrees is None else degrees
     hip = np.asarray(info.get("hip_offset_m", _hip_midpoint({}, motion.body)))
+    couplings = info.get("couplings", {})
     q = motion.q.detach().cpu().numpy().astype(np.float64)
     body = motion.body
 
-    ang = np.degrees if degrees else np.asarray
+    def ang(name: str, v: np.ndarray) -> np.ndarray:  # back through the coupling, then to degrees
+        v = _uncouple(name, v, couplings.get(name))
+        return np.degrees(v) if degrees and name not in _TRANSLATIONS else v
+
     out: dict[str, np.ndarray] = {"time": motion.times}
     for name, sign in signs.items():
         if name not in _SPINE and name not in _TRANSLATIONS:
-            out[name] = ang(q[:, body.dof_index(OPENSIM_COORDINATE_MAP[name][0])] / sign)
+            out[name] = ang(name, q[:, body.dof_index(OPENSIM_COORDINATE_MAP[name][0])] / sign)
     if any(c in signs for c in _SPINE):
         s_l, s_t = _spine_axes_signs("lumbar"), _spine_axes_signs("thoracic")
         lum, tho = (np.stack([q[:, body.dof_index(f"{r}_{a}")] for a in _AXES3], 1) for r in ("lumbar", "thoracic"))
         r = euler_zxy_to_matrix(torch.as_tensor(lum * s_l)) @ euler_zxy_to_matrix(torch.as_tensor(tho * s_t))
         total = matrix_to_euler_zxy(r).numpy() * s_l
-        out.update({name: ang(total[:, k] / signs[name]) for k, name in enumerate(_SPINE) if name in signs})
+        out.update({name: ang(name, total[:, k] / signs[name]) for k, name in enumerate(_SPINE) if name in signs})
     p = q[:, 0:3] - euler_zxy_to_matrix(torch.as_tensor(q[:, 3:6])).numpy() @ hip
-    out.update({name: p[:, k] / signs[name] for k, name in enumerate(_TRANSLATIONS) if name in signs})
+    p = p - np.asarray(info.get("root_offset_m", np.zeros(3)))
+    out.update({name: ang(name, p[:, k] / signs[name]) for k, name in enumerate(_TRANSLATIONS) if name in signs})
     return out
+
+
+def _is_identity(axis: OsimCoordinateAxis) -> bool:
+    f = axis.function
+    return f is None or (f.kind == "LinearFunction" and abs(f.params["coefficients"][0]) == 1.0
+                         and f.params["coefficients"][1] == 0.0)  # fmt: skip
+
+
+def _coupling(axis: OsimCoordinateAxis) -> dict[str, Any]:
+    """What :func:`opensim_from_motion` needs to undo ``along_axis``: a line, or a monotone table."""
+    f = axis.function
+    assert f is not None
+    if f.is_linear:
+        return {"function": f.kind, "scale": float(abs(axis.slope)), "offset": float(axis.along_axis(0.0))}
+    lo, hi = (float(v) if np.isfinite(v) else d for v, d in zip(axis.range, (-np.pi, np.pi), strict=True))
+    grid = np.linspace(lo, hi, 401)
+    values = axis.along_axis(grid)
+    if not np.all(np.diff(values) > 0):
+        return {"function": f.kind, "invertible": False}
+    return {"function": f.kind, "grid_q": grid.tolist(), "grid_value": values.tolist()}
+
+
+def _uncouple(name: str, v: np.ndarray, coupling: dict[str, Any] | None) -> np.ndarray:
+    if not coupling:
+        return v
+    if "scale" in coupling:
+        return (v - coupling["offset"]) / coupling["scale"]
+    if "grid_q" not in coupling:
+        raise ValueError(f"{name}: its {coupling['function']} coupling is not monotone over the range; cannot invert")
+    return np.interp(v, coupling["grid_value"], coupling["grid_q"])

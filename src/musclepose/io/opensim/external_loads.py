@@ -1,19 +1,48 @@
-"""OpenSim ``ExternalLoads`` XML: which storage columns hold each external force.
+"""OpenSim ``ExternalLoads`` XML: which storage columns hold each external force, and where they are.
 
 The forces' data are read with :func:`~musclepose.io.opensim.table.read_table`;
-:mod:`musclepose.io.loads` turns both into wrenches on our segments.
+:mod:`musclepose.io.loads` turns both into wrenches on our segments. The ``<datafile>`` is
+found so that a study copied from another machine still finds its data (:func:`find_datafile`):
+as stored (absolute) or relative to the XML's folder, else by its file name beside the XML
+(the stored path may be another machine's absolute path, e.g. ``C:\\Users\\...``).
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ..errors import FormatError
 from ._xml import _parse_xml, _text
 
-__all__ = ["ExternalForceSpec", "read_external_loads"]
+__all__ = ["ExternalForceSpec", "datafile_candidates", "find_datafile", "read_external_loads"]
+
+
+def datafile_candidates(xml_path: str | Path, stored: str) -> list[Path]:
+    """Where a stored ``<datafile>`` may be, in the order tried (see :func:`find_datafile`)."""
+    xml_dir = Path(xml_path).parent
+    windows = PureWindowsPath(stored)
+    foreign = bool(windows.drive) or "\\" in stored  # a Windows path, meaningless as a POSIX one
+    out = []
+    if Path(stored).is_absolute():  # also a Windows path when running on Windows
+        out.append(Path(stored))
+    elif not foreign and PurePosixPath(stored).is_absolute():
+        out.append(Path(stored))
+    elif not foreign:
+        out.append(xml_dir / stored)
+    elif not windows.drive and not windows.root:  # relative with backslashes: data\\grf.mot
+        out.append(xml_dir.joinpath(*windows.parts))
+    name = windows.name  # the file name, whichever separator the path used
+    if name and xml_dir / name not in out:
+        out.append(xml_dir / name)
+    return out
+
+
+def find_datafile(xml_path: str | Path, stored: str) -> Path | None:
+    """The existing file a stored ``<datafile>`` means: the path itself (absolute) or relative to the
+    XML's folder, else the file of that name beside the XML; None if none exists."""
+    return next((p for p in datafile_candidates(xml_path, stored) if p.is_file()), None)
 
 
 @dataclass(frozen=True)
@@ -22,7 +51,8 @@ class ExternalForceSpec:
 
     The data columns are the identifiers plus ``x``, ``y``, ``z``
     (:attr:`force_columns`, :attr:`point_columns`, :attr:`torque_columns`), read from the
-    storage file :attr:`datafile` (resolved against the XML's folder).
+    storage file :attr:`datafile`: the ``<datafile>`` found by :func:`find_datafile`, None if
+    not found (:attr:`datafile_stored` keeps what the XML says, :attr:`datafile_line` where).
     """
 
     name: str
@@ -35,6 +65,8 @@ class ExternalForceSpec:
     data_source_name: str | None
     datafile: Path | None
     enabled: bool = True
+    datafile_stored: str | None = None
+    datafile_line: int | None = None
 
     @property
     def force_columns(self) -> tuple[str, str, str]:
@@ -68,11 +100,10 @@ def read_external_loads(xml_path: str | Path) -> list[ExternalForceSpec]:
     if loads is None:
         raise FormatError(path, "no <ExternalLoads> element", line=lines.get(root), field="ExternalLoads")
     datafile_text = _text(loads.find("datafile"))
-    datafile = None
-    if datafile_text and datafile_text.lower() != "unassigned":
-        datafile = Path(datafile_text)
-        if not datafile.is_absolute():
-            datafile = path.parent / datafile
+    if datafile_text and datafile_text.lower() == "unassigned":
+        datafile_text = None
+    datafile = find_datafile(path, datafile_text) if datafile_text else None
+    datafile_line = lines.get(loads.find("datafile")) if loads.find("datafile") is not None else None
     specs = []
     for ef in loads.iter("ExternalForce"):
         name = ef.get("name") or f"force{len(specs) + 1}"
@@ -101,6 +132,8 @@ def read_external_loads(xml_path: str | Path) -> list[ExternalForceSpec]:
                 data_source_name=opt("data_source_name"),
                 datafile=datafile,
                 enabled=not disabled,
+                datafile_stored=datafile_text,
+                datafile_line=datafile_line,
             )
         )
     if not specs:

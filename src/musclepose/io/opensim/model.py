@@ -3,12 +3,12 @@
 OpenSim models (Rajagopal 2015, gait2392, ...) attach markers to their own bodies. To use
 those markers for inverse kinematics on our skeleton we need them in our segment frames:
 
-1. Pose the OpenSim model at its default configuration (every coordinate 0: the anatomical
-   standing pose, the same neutral pose as ours) by composing each joint's parent and
-   child ``PhysicalOffsetFrame`` (translation + body-fixed XYZ orientation) with the
-   joint's transform at zero (``CustomJoint`` transform axes evaluated at 0; pin and weld
-   joints are the identity there). This gives every body's frame and every marker in the
-   ground frame.
+1. Pose the OpenSim model (OpenSim 4 or 3, :mod:`.joints`) at its default configuration
+   (every coordinate 0: the anatomical standing pose, the same neutral pose as ours) by
+   composing each joint's parent and child frames (translation + body-fixed XYZ
+   orientation) with the joint's transform at zero (``CustomJoint`` transform functions
+   evaluated at 0; pin and weld joints are the identity there). This gives every body's
+   frame and every marker in the ground frame.
 2. Read the joint centres (hip, knee, ankle, lumbar, shoulder, elbow, wrist = child body
    origins) and build our body with those segment lengths, so that joint centres coincide.
 3. Express each marker in the frame of the MusclePose segment that corresponds to its
@@ -20,7 +20,6 @@ body with these markers are comparable with the OpenSim model's coordinates.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +30,7 @@ from ...body.anthropometry import standard_lengths
 from ...body.rotations import matrix_to_euler_zxy
 from ...motion.marker_set import MarkerSet
 from ..errors import FormatError
+from .joints import axis_rotation, read_osim_joints
 from .osim import read_osim_markers
 
 __all__ = ["OSIM_TO_SEGMENT", "osim_default_frames", "osim_marker_set"]
@@ -47,111 +47,32 @@ OSIM_TO_SEGMENT = {
 }  # fmt: skip
 
 
-def _rot_xyz(angles: np.ndarray) -> np.ndarray:
-    # OpenSim offset-frame orientation: body-fixed X-Y-Z Euler angles, R = Rx Ry Rz.
-    return _axis_rot([1, 0, 0], angles[0]) @ _axis_rot([0, 1, 0], angles[1]) @ _axis_rot([0, 0, 1], angles[2])
-
-
-def _axis_rot(axis, angle: float) -> np.ndarray:
-    a = np.asarray(axis, dtype=float)
-    a = a / np.linalg.norm(a)
-    k = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
-    return np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * (k @ k)
-
-
-def _function_at_zero(el: ET.Element | None) -> float:
-    """Value at coordinate = 0 of an OpenSim Function element."""
-    if el is None:
-        return 0.0
-    tag = el.tag
-    if tag == "LinearFunction":
-        c = [float(v) for v in (el.findtext("coefficients") or "1 0").split()]
-        return c[1] if len(c) > 1 else 0.0
-    if tag == "Constant":
-        return float(el.findtext("value") or 0.0)
-    if tag == "PolynomialFunction":
-        c = [float(v) for v in (el.findtext("coefficients") or "0").split()]
-        return c[-1]  # highest order first: the constant term is last
-    if tag in ("SimmSpline", "NaturalCubicSpline", "PiecewiseLinearFunction", "GCVSpline", "PiecewiseConstantFunction"):
-        x = np.array([float(v) for v in (el.findtext("x") or "0").split()])
-        y = np.array([float(v) for v in (el.findtext("y") or "0").split()])
-        return float(np.interp(0.0, x, y))
-    if tag == "MultiplierFunction":
-        inner = next((c for c in el.find("function") or [] if isinstance(c.tag, str)), None)
-        return float(el.findtext("scale") or 1.0) * _function_at_zero(inner)
-    return 0.0
-
-
-def _joint_at_zero(joint: ET.Element) -> tuple[np.ndarray, np.ndarray]:
-    rot, trans = np.eye(3), np.zeros(3)
-    st = joint.find("SpatialTransform")
-    if st is None:
-        return rot, trans
-    for ax in st.findall("TransformAxis"):
-        axis = np.array([float(v) for v in (ax.findtext("axis") or "0 0 1").split()])
-        func = next((c for c in ax if c.tag not in ("coordinates", "axis")), None)
-        value = _function_at_zero(func)
-        if ax.get("name", "").startswith("rotation"):
-            rot = rot @ _axis_rot(axis, value)
-        else:
-            trans = trans + value * axis
-    return rot, trans
-
-
-def _body_of(ref: str) -> str:
-    parts = [p for p in ref.strip().split("/") if p and p != ".."]
-    return parts[-1] if parts else ref
-
-
-def _resolve(frames: dict, name: str | None):
-    # A joint names its frames either as one of its own offset frames or as a body path.
-    name = (name or "").strip()
-    if name in frames:
-        return frames[name]
-    return _body_of(name), np.eye(3), np.zeros(3)
-
-
 def osim_default_frames(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Every body's frame ``(R (3,3), origin (3,))`` in ground at the default pose (all coordinates 0).
 
-    Supports OpenSim 4 models (``JointSet`` with ``PhysicalOffsetFrame`` sockets).
+    Reads OpenSim 4 and OpenSim 3 models (:func:`~musclepose.io.opensim.joints.read_osim_joints`);
+    each joint's transform functions are evaluated at 0 (a Constant keeps its value).
     """
     path = Path(path)
-    try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as err:
-        raise FormatError(path, f"not valid XML: {err}") from None
-    joints = [j for js in root.iter("JointSet") for objs in js.findall("objects") for j in objs]
+    joints = read_osim_joints(path)
     if not joints:
-        raise FormatError(path, "no <JointSet> joints (OpenSim 4 model expected)", field="JointSet")
-    edges = {}
-    for j in joints:
-        frames = {}
-        for f in j.iter("PhysicalOffsetFrame"):
-            t = np.array([float(v) for v in (f.findtext("translation") or "0 0 0").split()])
-            o = np.array([float(v) for v in (f.findtext("orientation") or "0 0 0").split()])
-            frames[f.get("name")] = (_body_of(f.findtext("socket_parent") or ""), _rot_xyz(o), t)
-
-        parent = _resolve(frames, j.findtext("socket_parent_frame"))
-        child = _resolve(frames, j.findtext("socket_child_frame"))
-        edges[child[0]] = (parent, child, _joint_at_zero(j))
+        raise FormatError(path, "no joints: neither a <JointSet> (OpenSim 4) nor <Joint> in a <Body> (OpenSim 3)",
+                          field="JointSet")  # fmt: skip
+    by_child = {j.child: j for j in joints}
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {"ground": (np.eye(3), np.zeros(3))}
 
-    def place(body: str, depth: int = 0):
+    def place(body: str, depth: int = 0) -> tuple[np.ndarray, np.ndarray]:
         if body in out:
             return out[body]
-        if body not in edges or depth > 64:
+        if body not in by_child or depth > 64:
             raise FormatError(path, f"body {body!r} has no joint to ground", field=body)
-        (pb, pr, pt), (_, cr, ct), (jr, jt) = edges[body]
-        r_p, p_p = place(pb, depth + 1)
-        # X_child = X_parent * X_parent_offset * X_joint * X_child_offset^-1
-        r_off, p_off = r_p @ pr, p_p + r_p @ pt
-        r_j, p_j = r_off @ jr, p_off + r_off @ jt
-        r_c = r_j @ cr.T
-        out[body] = (r_c, p_j - r_c @ ct)
+        joint = by_child[body]
+        r_p, p_p = place(joint.parent, depth + 1)
+        r, p = joint.child_in_parent()
+        out[body] = (r_p @ r, p_p + r_p @ p)
         return out[body]
 
-    for b in list(edges):
+    for b in by_child:
         place(b)
     return out
 
@@ -245,24 +166,16 @@ def osim_foot_rotation_zxy(path: str | Path, ankle_deg: np.ndarray, subtalar_deg
     (dorsiflexion about Z, then X, then Y, unsigned axes).
     """
     path = Path(path)
-    try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as err:
-        raise FormatError(path, f"not valid XML: {err}") from None
+    joints = {j.name: j for j in read_osim_joints(path)}
 
     def frames_of(name: str) -> tuple[np.ndarray, np.ndarray]:
-        joint = next((j for j in root.iter() if j.get("name") == name and j.tag.endswith("Joint")), None)
-        if joint is None:
+        if name not in joints:
             raise FormatError(path, f"no joint {name!r} in the model", field=name)
-        fr = list(joint.iter("PhysicalOffsetFrame"))
-        if len(fr) < 2:
-            raise FormatError(path, f"joint {name!r} lacks parent/child offset frames", field=name)
-        rots = [_rot_xyz(np.array([float(v) for v in (f.findtext("orientation") or "0 0 0").split()])) for f in fr[:2]]
-        return rots[0], rots[1]
+        return joints[name].parent_offset[0], joints[name].child_offset[0]
 
     pa, ca = frames_of(f"ankle_{side}")
     ps, cs = frames_of(f"subtalar_{side}")
     out = []
     for a, s in zip(np.radians(ankle_deg), np.radians(subtalar_deg), strict=True):
-        out.append(pa @ _axis_rot([0, 0, 1], a) @ ca.T @ ps @ _axis_rot([0, 0, 1], s) @ cs.T)
+        out.append(pa @ axis_rotation([0, 0, 1], a) @ ca.T @ ps @ axis_rotation([0, 0, 1], s) @ cs.T)
     return np.degrees(matrix_to_euler_zxy(torch.tensor(np.array(out))).numpy())

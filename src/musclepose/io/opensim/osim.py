@@ -111,6 +111,8 @@ def read_osim_bodies(path: str | Path) -> dict[str, OsimBody]:
         name = body.get("name")
         if not name:
             raise FormatError(path, "Body without a name", line=lines.get(body), field="Body")
+        if name == "ground" and body.find("Joint") is not None and len(body.find("Joint")) == 0:
+            continue  # OpenSim 3 lists the ground frame as a body without a joint
         mass_el = body.find("mass")
         try:
             mass = float(_text(mass_el) or "nan")

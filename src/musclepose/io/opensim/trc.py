@@ -9,7 +9,8 @@ Y-up like ours). Errors are :class:`~musclepose.io.errors.FormatError` naming th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+import warnings
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,9 @@ class MarkerData:
         Time of each frame (s).
     units_in_file : str
         Length unit the file stored (``"mm"``, ``"cm"`` or ``"m"``); writers reuse it.
+    skipped : list of str
+        Markers the file names but never samples (blank in every frame), left out of
+        :attr:`names` as OpenSim leaves them out.
     """
 
     path: Path | None
@@ -50,6 +54,7 @@ class MarkerData:
     fps: float
     times: np.ndarray
     units_in_file: str = "mm"
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def n_frames(self) -> int:
@@ -77,7 +82,9 @@ def read_trc(path: str | Path) -> MarkerData:
     """Read a ``.trc`` marker file (``PathFileType 4``) into metres.
 
     Blank (or ``NaN``) cells are missing samples and become NaN; a marker must be missing
-    as a whole triple, and no marker may be missing in every frame.
+    as a whole triple. A marker blank in every frame (a virtual marker some tools leave
+    empty; rows may then end early, all by the same whole markers) is left out with a
+    warning naming it, as OpenSim reads such files; its name goes to ``skipped``.
 
     Parameters
     ----------
@@ -94,7 +101,7 @@ def read_trc(path: str | Path) -> MarkerData:
         Not a TRC file; missing header fields; an unknown ``Units``; marker or coordinate
         label counts that disagree with ``NumMarkers``; rows with too few or too many cells
         (truncated), non-numeric cells, inf, half-missing triples; ``NumFrames`` that
-        disagrees with the rows; a marker with no data; time not strictly increasing.
+        disagrees with the rows; no marker with data; time not strictly increasing.
     """
     path = Path(path)
     lines = _read_lines(path)
@@ -149,11 +156,14 @@ def read_trc(path: str | Path) -> MarkerData:
     fields = ["Frame#", "Time"] + [f"{n}.{a}" for n in names for a in "XYZ"]
     rows: list[list[str]] = []
     linenos: list[int] = []
-    for k in range(5, len(lines)):
-        s = lines[k]
-        if not s.strip():
-            continue
-        cells = s.split("\t") if "\t" in s else s.split()
+    split = [(k, lines[k].split("\t") if "\t" in lines[k] else lines[k].split()) for k in range(5, len(lines))]
+    split = [(k, c) for k, c in split if lines[k].strip()]
+    # Rows that all stop after the same whole marker: the markers after it are blank throughout.
+    short = {len(c) for _, c in split}
+    pad = len(short) == 1 and 2 <= min(short) < width and (min(short) - 2) % 3 == 0
+    for k, cells in split:
+        if pad:
+            cells = cells + [""] * (width - len(cells))
         if len(cells) > width and not any(c.strip() for c in cells[width:]):
             cells = cells[:width]
         frame_label = cells[0].strip()
@@ -201,9 +211,14 @@ def read_trc(path: str | Path) -> MarkerData:
             field=names[m],
         )
     absent = missing.all(axis=(0, 2))
-    if absent.any():
-        m = int(np.argmax(absent))
-        raise FormatError(path, f"marker {names[m]!r} has no samples in any frame", field=names[m])
+    if absent.all():
+        raise FormatError(path, "no marker has samples in any frame", field=names[0])
+    skipped = [n for n, a in zip(names, absent, strict=True) if a]
+    if skipped:
+        warnings.warn(f"{path}: skipped {len(skipped)} marker(s) with no samples in any frame: {', '.join(skipped)}",
+                      UserWarning, stacklevel=2)  # fmt: skip
+        pos = pos[:, ~absent]
+        names = [n for n, a in zip(names, absent, strict=True) if not a]
     times = table[:, 1]
     dt = np.diff(times)
     if (dt <= 0).any():
@@ -211,7 +226,8 @@ def read_trc(path: str | Path) -> MarkerData:
         raise FormatError(
             path, f"time {times[r]!r} does not increase", line=linenos[r], frame=int(frames[r]), field="Time"
         )
-    return MarkerData(path=path, names=names, positions=pos * scale, fps=fps, times=times, units_in_file=units)
+    return MarkerData(path=path, names=names, positions=pos * scale, fps=fps, times=times, units_in_file=units,
+                      skipped=skipped)  # fmt: skip
 
 
 def write_trc(path: str | Path, markers: MarkerData, units: str | None = None) -> None:

@@ -397,6 +397,7 @@ def make_timeline(
         names,
         float(p.get("rep_jitter", 0.0)),
         rng,
+        float(p.get("fatigue", 0.0)),
     )
 
 

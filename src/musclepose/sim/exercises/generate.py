@@ -29,7 +29,7 @@ from ...body.contact_points import contact_point_local
 from ...catalogue import Observation, Rep
 from ...motion import Motion
 from .base import Fault, world_points
-from .registry import GENERATORS, Generator
+from .registry import GENERATORS, ISOLATION_GENERATORS, Generator
 
 __all__ = ["foot_skating", "generate", "load_position", "observe"]
 
@@ -140,7 +140,7 @@ def generate(
     Parameters
     ----------
     exercise
-        A key of :data:`~.registry.GENERATORS`.
+        A key of :data:`~.registry.GENERATORS` (or :data:`~.registry.ISOLATION_GENERATORS`).
     body
         The body (default ``Body.standard()``).
     params
@@ -158,9 +158,9 @@ def generate(
         (``names``, ``segments``, ``points_local``, ``planted (T, n)``), ``load`` and
         ``subject``.
     """
-    if exercise not in GENERATORS:
-        raise KeyError(f"unknown exercise {exercise!r}; known: {sorted(GENERATORS)}")
-    spec = GENERATORS[exercise]
+    spec = GENERATORS.get(exercise) or ISOLATION_GENERATORS.get(exercise)
+    if spec is None:
+        raise KeyError(f"unknown exercise {exercise!r}; known: {sorted(GENERATORS)} and {sorted(ISOLATION_GENERATORS)}")
     body = body or Body.standard()
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(0 if rng is None else rng)
     p = _resolve_params(spec, body, params)

@@ -290,6 +290,7 @@ def _lunge_timeline(p: dict[str, Any], faults: dict[str, Fault], rng: np.random.
     plan, t0 = [], float(p["lead_s"])
     for k in range(n):
         dur = [vary(step), vary(ecc), vary(pause), vary(con), vary(step), vary(rest)]
+        dur[3] *= 1.0 + float(p.get("fatigue", 0.0)) * k / max(n - 1, 1)  # rep_timeline's fatigue
         plan.append((t0, dur, vary(1.0)))
         t0 += sum(dur[:5]) + (dur[5] if k < n - 1 else 0.0)
     t = np.arange(int(np.floor((t0 + float(p["tail_s"])) * fps + 1e-9)) + 1) / fps

@@ -109,6 +109,7 @@ def rep_timeline(
     names: tuple[str, str, str, str] = ("eccentric", "bottom", "concentric", "lockout"),
     jitter: float = 0.0,
     rng: np.random.Generator | None = None,
+    fatigue: float = 0.0,
 ) -> RepTimeline:
     """A set of ``n_reps`` repetitions: ``first`` move, hold, ``second`` move, hold at rest.
 
@@ -116,7 +117,9 @@ def rep_timeline(
     lockout; concentric-first: concentric, lockout, eccentric, bottom). The hold at rest
     after the last repetition is not a phase of it (the clip ends with ``tail_s`` of rest).
     ``jitter`` (fraction) varies each repetition's durations and amplitude independently
-    (uniform within +-jitter) with ``rng``; 0 makes every repetition identical.
+    (uniform within +-jitter) with ``rng``; 0 makes every repetition identical. ``fatigue``
+    (fraction): the concentric move slows steadily over the set, the last repetition's taking
+    ``1 + fatigue`` times the first's (a set done to fatigue; 0: no trend).
     """
     if n_reps < 1:
         raise ValueError(f"n_reps must be >= 1; got {n_reps}")
@@ -136,6 +139,8 @@ def rep_timeline(
     t0 = lead_s
     for k in range(n_reps):
         d = [vary(first_s), vary(far_hold_s), vary(second_s), vary(rest_hold_s)]
+        if fatigue:  # no random draw: a set without fatigue is the same as before it existed
+            d[0 if names[0] == "concentric" else 2] *= 1.0 + fatigue * k / max(n_reps - 1, 1)
         amp = vary(1.0)
         plan.append((t0, d, amp))
         t0 += d[0] + d[1] + d[2] + (d[3] if k < n_reps - 1 else 0.0)

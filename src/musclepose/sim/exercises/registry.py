@@ -16,11 +16,12 @@ from types import MappingProxyType
 from typing import Any
 
 from ...catalogue import EXERCISES, Exercise, FaultSpec
+from .isolation import build_bicep_curl, build_front_raise, build_shoulder_shrug
 from .jump import build_jumping_jack
 from .lower import build_deadlift, build_lunge, build_sit_to_stand, build_squat
 from .upper import build_bent_over_row, build_overhead_press, build_push_up
 
-__all__ = ["COMMON", "GENERATORS", "Generator"]
+__all__ = ["COMMON", "GENERATORS", "ISOLATION_GENERATORS", "Generator"]
 
 # Parameters every exercise takes (each generator overrides some defaults).
 COMMON: dict[str, Any] = {
@@ -43,6 +44,7 @@ COMMON: dict[str, Any] = {
     "breathing_hz": 0.25,
     "noise_deg": 0.0,  # RMS of smooth joint-angle noise on designed (non-contact) DoF
     "rep_jitter": 0.0,  # +- fraction by which each repetition's durations and depth vary
+    "fatigue": 0.0,  # the concentric move slows over the set: the last one takes (1 + fatigue) x the first's
 }
 
 
@@ -237,3 +239,25 @@ GENERATORS: dict[str, Generator] = {
         {"load_position": ("hands",)},
     ),
 }
+
+# Isolation exercises of the arms (.isolation): generated when asked for by name (the 2-D form models
+# pre-train on them), never in the default draw, so the engine's datasets and the coach's exercise
+# head stay the eight exercises above.
+_ARM_TEMPO = {"eccentric_s": (0.9, 2.2), "concentric_s": (0.7, 1.6), "pause_s": (0.0, 0.5), "rest_s": (0.2, 1.2)}
+_ARM_COMMON = {"stance_width_m": 0.28, "toe_out_deg": 8.0, "load_kg": 8.0, "load_position": "hands"}
+_ARM_RANGES = {"stance_width_m": (0.2, 0.4), "toe_out_deg": (0.0, 20.0), "load_kg": (2.0, 20.0), **_ARM_TEMPO}
+ISOLATION_GENERATORS: dict[str, Generator] = {
+    "bicep_curl": _gen(
+        "bicep_curl", build_bicep_curl, {**_ARM_COMMON, "depth_deg": 140.0, "rest_elbow_deg": 10.0, "arms": "both"},
+        {"depth_deg": (125.0, 150.0), "rest_elbow_deg": (5.0, 15.0), **_ARM_RANGES}, {"arms": ("both", "r", "l")},
+    ),
+    "front_raise": _gen(
+        "front_raise", build_front_raise,
+        {**_ARM_COMMON, "depth_deg": 95.0, "rest_elbow_deg": 10.0, "load_kg": 5.0, "arms": "both"},
+        {"depth_deg": (85.0, 110.0), "rest_elbow_deg": (3.0, 15.0), **_ARM_RANGES}, {"arms": ("both", "r", "l")},
+    ),
+    "shoulder_shrug": _gen(
+        "shoulder_shrug", build_shoulder_shrug, {**_ARM_COMMON, "depth_deg": 28.0, "rest_elbow_deg": 8.0},
+        {"depth_deg": (20.0, 36.0), "rest_elbow_deg": (3.0, 12.0), **_ARM_RANGES},
+    ),
+}  # fmt: skip

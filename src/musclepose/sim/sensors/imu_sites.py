@@ -20,7 +20,7 @@ from ...body import Body
 from ...body.rotations import axis_angle_to_matrix
 from .seeding import torch_generator
 
-__all__ = ["IMU_PRESETS", "IMUSite", "imu_site", "imu_sites", "perturb_sites"]
+__all__ = ["IMU_LAYOUTS", "IMU_PRESETS", "IMUSite", "imu_site", "imu_sites", "perturb_sites"]
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,27 @@ def _presets() -> dict[str, Any]:
 
         return make
 
+    def head(b: Body) -> IMUSite:
+        # A headband sensor on the forehead, midway between the front head markers: axes along
+        # the head's (x forward, y up, z right), as Xsens/TransPose strap it.
+        seg, p = b.landmarks["LFHD"]
+        _, pr = b.landmarks["RFHD"]
+        return IMUSite("head", b.segment_names[seg], tuple(float(v) for v in 0.5 * (p + pr)))
+
+    def knee(side: str):
+        def make(b: Body) -> IMUSite:
+            # TransPose/DIP's "knee" sensors: strapped to the front of the shank just below the
+            # knee (tibial tuberosity), segment-aligned axes.
+            ls = b.lengths["shank"]
+            m = 1.0 if side == "r" else -1.0
+            return IMUSite(f"knee_{side}", f"shank_{side}", (0.06 * ls, -0.15 * ls, -m * 0.02 * ls))
+
+        return make
+
     return {
+        "head": head,
+        "knee_r": knee("r"),
+        "knee_l": knee("l"),
         "phone_torso": phone_torso,
         "phone_pocket_r": phone_pocket_r,
         "watch_left": watch("l"),
@@ -149,6 +169,14 @@ def _presets() -> dict[str, Any]:
 _PRESETS = _presets()
 IMU_PRESETS: tuple[str, ...] = tuple(_PRESETS)
 """Names of the placement presets accepted by :func:`imu_site` and :func:`imu_sites`."""
+
+
+#: Named sensor layouts (preset names): the six Xsens sensors of TransPose/PIP/DIP-IMU (pelvis,
+#: head, both wrists, both knees) and a phone in the right front pocket with a watch on the left wrist.
+IMU_LAYOUTS: dict[str, tuple[str, ...]] = {
+    "six": ("sacrum", "head", "watch_left", "watch_right", "knee_l", "knee_r"),
+    "phone-watch": ("phone_pocket_r", "watch_left"),
+}
 
 
 def imu_site(body: Body, name: str) -> IMUSite:

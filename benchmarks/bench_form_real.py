@@ -1,0 +1,432 @@
+"""Form and exercise recognition on real labelled people, held out by person, against two baselines.
+
+Data (``$MUSCLEPOSE_REFDATA``, default ``../shared/data``): UI-PRMD Kinect positions (8 movements,
+subjects s01-s08, correct and incorrect episodes) and Pose Trainer (OpenPose keypoints of 112
+exercise repetitions, good / bad), plus synthetic repetitions from the engine filmed by random
+cameras (:mod:`musclepose.training.form_data`, ``--clips`` clips, ``--seed``).
+
+Rows, all in the same run:
+
+- Pose Trainer form, leave-one-recording-session-out (the file names do not say the person; see
+  :func:`musclepose.evaluation.form_real.recording_sessions`): the shipped model (noisy-OR screen
+  pre-trained on synthetic repetitions, adapted to the real labels; its pull ``lam`` chosen by an
+  inner leave-one-session-out on the training sessions), the synthetic-only screen, the same screen
+  fitted on real labels alone (no synthetic pre-training), and the random forest on per-video mean and
+  standard deviation of the keypoints (PushFit's recipe);
+- UI-PRMD form, leave-one-subject-out: the shipped linear model on Kinect-positions features (its L2
+  chosen by an inner leave-one-subject-out) against the same random forest on the files' values;
+- recognition: UI-PRMD movements (leave-one-subject-out), Pose Trainer exercises among all the
+  recogniser's exercises (leave-one-session-out), synthetic exercises on held-out synthetic subjects,
+  and real recordings it never saw (a squat, walks) through the motion path.
+
+Usage: ``python benchmarks/bench_form_real.py [--clips 2400] [--seed 0] [--cache /tmp/form_cache]
+[--out docs/benchmarks_form_real.md]`` (about 25 minutes on 2 loaded cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from musclepose.body import Body
+from musclepose.evaluation.form_real import (
+    binary_scores,
+    grouped_predictions,
+    meanstd_features,
+    meanstd_random_forest,
+    recording_sessions,
+)
+from musclepose.io.atomic import atomic_write
+from musclepose.io.load import load_motion
+from musclepose.io.uiprmd import read_uiprmd, uiprmd_episodes
+from musclepose.pipelines.form_features import (
+    KEYPOINT_FAULT_OBSERVABLES,
+    keypoint_feature_names,
+    keypoint_features,
+    kinect_feature_names,
+    kinect_features,
+)
+from musclepose.pipelines.recognize import (
+    KEYPOINT_FPS,
+    VIEW_YAWS_DEG,
+    Recognition,
+    Recognizer,
+    locomotion,
+    motion_openpose18,
+)
+from musclepose.sim.exercises import GENERATORS, generate
+from musclepose.sim.randomize import sample_body_params
+from musclepose.training.form_data import load_reps, save_reps, subject_split, synthesize_keypoint_reps
+from musclepose.training.form_real import (
+    adapt_noisy_or,
+    digest,
+    fit_classifier,
+    observables_matrix,
+    pose_trainer_set,
+    predict_proba,
+    synthetic_screen,
+    unknown_rule,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+LAMBDAS = (0.01, 0.1, 1.0, 10.0)
+FORM_L2 = (0.01, 0.05, 0.2)
+
+
+def refdata() -> Path:
+    return Path(os.environ.get("MUSCLEPOSE_REFDATA", ROOT.parent / "shared" / "data"))
+
+
+def say(*a: Any) -> None:
+    print(*a, flush=True, file=sys.stderr)
+
+
+def synthetic(clips: int, seed: int, cache: Path) -> list:
+    path = cache / f"synthetic_{clips}_{seed}.npz"
+    if path.exists():
+        return load_reps(path)[0]
+    t0 = time.perf_counter()
+    reps = synthesize_keypoint_reps(
+        clips, seed=seed, progress=lambda i, n: i % 200 == 0 and say(f"  synthetic {i}/{n}")
+    )
+    cache.mkdir(parents=True, exist_ok=True)
+    save_reps(path, reps, {"clips": clips, "seed": seed})
+    say(f"  {len(reps)} synthetic repetitions in {time.perf_counter() - t0:.0f} s")
+    return reps
+
+
+def _p_wrong(model, x: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return model(torch.tensor(x, dtype=torch.float64))[0].numpy()
+
+
+def _best_lambda(base, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
+    """The pull chosen by leave-one-session-out among the training sessions (default when < 2)."""
+    if len(set(groups.tolist())) < 2:
+        return 0.1
+    scores = []
+    for lam in LAMBDAS:
+        pred = grouped_predictions(
+            len(y), groups, lambda tr, te, lam=lam: _p_wrong(adapt_noisy_or(base, x[tr], y[tr], lam), x[te]) >= 0.5
+        )
+        scores.append(binary_scores(y, pred.astype(int))["balanced_accuracy"])
+    return LAMBDAS[int(np.argmax(scores))]
+
+
+def _real_only(base, x: np.ndarray, y: np.ndarray):
+    zero = type(base)(base.config)
+    zero.mean.copy_(torch.tensor(np.nan_to_num(np.nanmean(np.where(np.isfinite(x), x, np.nan), 0))))
+    sd = np.nan_to_num(np.nanstd(np.where(np.isfinite(x), x, np.nan), 0))
+    zero.std.copy_(torch.tensor(np.where(sd > 1e-9, sd, 1.0)))
+    return adapt_noisy_or(zero, x, y, 0.01)
+
+
+def pose_trainer_form(real, reps, groups) -> dict[str, Any]:
+    obs_r = observables_matrix(real.kps)
+    obs_s = observables_matrix([r.kp for r in reps])
+    ms = np.array([meanstd_features(k) for k in real.kps])
+    ex = np.asarray(real.exercises)
+    pooled: dict[str, dict[str, list]] = {}
+    per: dict[str, Any] = {}
+    for e in sorted(KEYPOINT_FAULT_OBSERVABLES):
+        sel = np.flatnonzero(ex == e)
+        x, y, g, m = obs_r[sel], real.wrong[sel], groups[sel], ms[sel]
+        base = synthetic_screen(reps, e, obs_s)
+        lams: list[float] = []
+
+        def shipped(tr, te, x=x, y=y, g=g, base=base, lams=lams):
+            lam = _best_lambda(base, x[tr], y[tr], g[tr])
+            lams.append(lam)
+            return (_p_wrong(adapt_noisy_or(base, x[tr], y[tr], lam), x[te]) >= 0.5).astype(int)
+
+        def rf(tr, te, m=m, y=y):
+            return meanstd_random_forest(m[tr], y[tr], m[te]) if len(set(y[tr])) > 1 else np.full(len(te), y[tr][0])
+
+        preds = {
+            "sim-to-real (shipped)": grouped_predictions(len(y), g, shipped),
+            "synthetic only": (_p_wrong(base, x) >= 0.5).astype(int),
+            "real labels only": grouped_predictions(
+                len(y), g, lambda tr, te, x=x, y=y, base=base: _p_wrong(_real_only(base, x[tr], y[tr]), x[te]) >= 0.5
+            ),
+            "random forest, mean/std": grouped_predictions(len(y), g, rf),
+        }
+        per[e] = {k: binary_scores(y, v.astype(int)) for k, v in preds.items()}
+        per[e]["sessions"] = len(set(g.tolist()))
+        per[e]["lambdas"] = lams
+        for k, v in preds.items():
+            pooled.setdefault(k, {"y": [], "p": []})
+            pooled[k]["y"] += list(y)
+            pooled[k]["p"] += list(v.astype(int))
+        say(f"  Pose Trainer {e}: " + ", ".join(f"{k} {per[e][k]['balanced_accuracy']:.3f}" for k in preds))
+    overall = {k: binary_scores(v["y"], v["p"]) for k, v in pooled.items()}
+    mean = {k: float(np.mean([per[e][k]["balanced_accuracy"] for e in per])) for k in pooled}
+    return {"per_exercise": per, "overall_pooled": overall, "mean_balanced_accuracy": mean}
+
+
+def uiprmd_form(eps, feats) -> dict[str, Any]:
+    names = kinect_feature_names()
+    raw = np.array([meanstd_features(np.concatenate([e.root_m[:, None], e.offsets_m], 1)) for e in eps])
+    mv = np.array([e.exercise for e in eps])
+    subj = np.array([e.subject for e in eps])
+    wrong = np.array([0 if e.correct else 1 for e in eps])
+    per, pooled = {}, {}
+    for m in sorted(set(mv.tolist())):
+        sel = np.flatnonzero(mv == m)
+        x, y, g, r = feats[sel], wrong[sel], subj[sel], raw[sel]
+        lab = np.where(y == 1, "incorrect", "correct")
+        l2s: list[float] = []
+
+        def fit_pred(tr, te, l2, x=x, lab=lab):
+            clf = fit_classifier(x[tr], lab[tr], names, classes=["correct", "incorrect"], l2=l2)
+            return (predict_proba(clf, x[te])[:, 1] >= 0.5).astype(int)
+
+        def shipped(tr, te, x=x, y=y, g=g, l2s=l2s):
+            inner = []
+            for l2 in FORM_L2:
+                pred = grouped_predictions(len(tr), g[tr], lambda a, b, l2=l2: fit_pred(tr[a], tr[b], l2))
+                inner.append(binary_scores(y[tr], pred.astype(int))["balanced_accuracy"])
+            l2 = FORM_L2[int(np.argmax(inner))]
+            l2s.append(l2)
+            return fit_pred(tr, te, l2)
+
+        preds = {
+            "learned, Kinect-positions features (shipped)": grouped_predictions(len(y), g, shipped),
+            "random forest, mean/std": grouped_predictions(
+                len(y), g, lambda tr, te, r=r, y=y: meanstd_random_forest(r[tr], y[tr], r[te])
+            ),  # fmt: skip
+        }
+        per[m] = {k: binary_scores(y, v.astype(int)) for k, v in preds.items()}
+        per[m]["l2"] = l2s
+        for k, v in preds.items():
+            pooled.setdefault(k, {"y": [], "p": []})
+            pooled[k]["y"] += list(y)
+            pooled[k]["p"] += list(v.astype(int))
+        say(f"  UI-PRMD {m}: " + ", ".join(f"{k} {per[m][k]['balanced_accuracy']:.3f}" for k in preds))
+    overall = {k: binary_scores(v["y"], v["p"]) for k, v in pooled.items()}
+    mean = {k: float(np.mean([per[m][k]["balanced_accuracy"] for m in per])) for k in pooled}
+    return {"per_movement": per, "overall_pooled": overall, "mean_balanced_accuracy": mean}
+
+
+def uiprmd_recognition(eps, feats) -> dict[str, Any]:
+    y = np.array([e.exercise for e in eps])
+    g = np.array([e.subject for e in eps])
+    raw = np.array([meanstd_features(np.concatenate([e.root_m[:, None], e.offsets_m], 1)) for e in eps])
+    names = kinect_feature_names()
+
+    def linear(tr, te):
+        clf = fit_classifier(feats[tr], y[tr], names, l2=1e-3)
+        return np.array(clf.config.classes)[predict_proba(clf, feats[te]).argmax(1)]
+
+    lin = grouped_predictions(len(y), g, linear)
+    rf = grouped_predictions(len(y), g, lambda tr, te: meanstd_random_forest(raw[tr], y[tr], raw[te]))
+    classes = sorted(set(y.tolist()))
+    confusion = [[int(((y == a) & (lin == b)).sum()) for b in classes] for a in classes]
+    return {"learned": float((lin == y).mean()), "random forest, mean/std": float((rf == y).mean()),
+            "classes": classes, "confusion_learned": confusion}  # fmt: skip
+
+
+def keypoint_recognition(real, reps, groups, feats_s, feats_r) -> dict[str, Any]:
+    names = keypoint_feature_names()
+    split = np.array(subject_split(reps))
+    ys = np.array([r.exercise for r in reps])
+    tr_s = split != "test"
+    yr = np.asarray(real.exercises)
+
+    def fit(tr_real):
+        x = np.concatenate([feats_s[tr_s], feats_r[tr_real]])
+        y = list(ys[tr_s]) + list(yr[tr_real])
+        clf = fit_classifier(x, y, names, l2=1e-3)
+        rule = unknown_rule(clf, x, y)
+        return Recognizer(clf, 0.5, {c: np.asarray(v) for c, v in rule["centres"].items()}, rule["radius"], "")
+
+    pt_pred = grouped_predictions(len(yr), groups, lambda tr, te: [fit(tr)(feats_r[i]).exercise for i in te])
+    final = fit(np.arange(len(yr)))
+    syn = [final(f).exercise for f in feats_s[~tr_s]]
+    return {
+        "pose_trainer_session_out": float(np.mean([p == t for p, t in zip(pt_pred, yr, strict=True)])),
+        "pose_trainer_unknown": float(np.mean([p is None for p in pt_pred])),
+        "synthetic_heldout_subjects": float(np.mean([p == t for p, t in zip(syn, ys[~tr_s], strict=True)])),
+        "synthetic_heldout_n": int((~tr_s).sum()),
+        "classes": final.model.config.classes,
+        "final": final,
+    }
+
+
+def motion_checks(final: Recognizer, data: Path) -> list[dict[str, Any]]:
+    """The recogniser through the motion path on real recordings it never saw."""
+    cases = [
+        ("mocap/addbiomechanics_expert1/squats1.mot", "squat"),
+        ("mocap/addbiomechanics_expert1/walking1.mot", None),
+        ("mocap/cmu/131_01.bvh", None),
+        ("mocap/uiprmd_kinect/m01_s01_e01_positions.txt", "squat"),
+    ]
+    out = []
+    for rel, want in cases:
+        path = data / rel
+        if not path.exists():
+            continue
+        motion = load_motion(path)
+        gait = locomotion(motion)  # the shipped path (recognize_motion) calls walks unknown before the recogniser
+        if gait:
+            r = Recognition(None, 0.0, {}, "", gait)
+        else:
+            feats = [keypoint_features(motion_openpose18(motion, yaw)[0], KEYPOINT_FPS) for yaw in VIEW_YAWS_DEG]
+            r = final(np.stack(feats))
+        out.append({"file": rel, "expected": want or "unknown", "got": r.exercise or "unknown",
+                    "probability": round(r.probability, 3), "ok": r.exercise == want, "reason": r.reason})  # fmt: skip
+        say(f"  {rel}: {out[-1]['got']} (expected {out[-1]['expected']})")
+    return out
+
+
+def synthetic_motion_check(final: Recognizer, n: int = 80, seed: int = 99) -> dict[str, Any]:
+    """The motion path on synthetic motions of new random people (a seed no training clip used)."""
+    rng = np.random.default_rng(seed)
+    names = sorted(GENERATORS)
+    hits, per = [], {}
+    for i in range(n):
+        ex = names[i % len(names)]
+        h, m, sex = sample_body_params(rng)
+        spec = GENERATORS[ex]
+        params = {k: float(rng.uniform(lo, hi)) for k, (lo, hi) in spec.ranges.items()}
+        params.update({k: v[int(rng.integers(len(v)))] for k, v in spec.choices.items()}, reps=3)
+        motion = generate(ex, Body.standard(h, m, sex), params, {}, int(rng.integers(2**31 - 1)))
+        reps_s = [(r["start_s"], r["end_s"]) for r in motion.metadata["reps"]]
+        feats = []
+        for yaw in VIEW_YAWS_DEG:
+            kp, _ = motion_openpose18(motion, yaw)
+            feats += [keypoint_features(kp[int(a * KEYPOINT_FPS) : int(b * KEYPOINT_FPS) + 1], KEYPOINT_FPS)
+                      for a, b in reps_s]  # fmt: skip
+        got = final(np.stack(feats)).exercise
+        hits.append(got == ex)
+        per.setdefault(ex, []).append(got == ex)
+    return {"accuracy": float(np.mean(hits)), "n": n, "per_exercise": {k: float(np.mean(v)) for k, v in per.items()}}
+
+
+def _row(name: str, s: dict[str, float]) -> str:
+    return f"| {name} | {s['balanced_accuracy']:.3f} | {s['f1']:.3f} | {s['n']} ({s['n_wrong']} wrong) |"
+
+
+def _fp(s: dict[str, float]) -> str:
+    good = s["n"] - s["n_wrong"]
+    return f"{round((1.0 - s['specificity']) * good)}/{good}"
+
+
+def render(r: dict[str, Any]) -> str:
+    pt, ui, rec = r["pose_trainer"], r["uiprmd"], r["recognition"]
+    lines = [
+        "# Form and exercise recognition on real labelled people",
+        "",
+        f"`python benchmarks/bench_form_real.py --clips {r['clips']} --seed {r['seed']}` on {r['machine']}, "
+        f"{r['seconds']:.0f} s. Data: Pose Trainer (sha256 {r['data']['pose_trainer'][:12]}), UI-PRMD Kinect "
+        f"positions (sha256 {r['data']['uiprmd'][:12]}), {r['synthetic_reps']} synthetic repetitions.",
+        "",
+        "## Pose Trainer form (2-D OpenPose keypoints), leave-one-recording-session-out",
+        "",
+        'Balanced accuracy and F1 of "bad form", predictions of held-out sessions pooled per exercise.',
+        "",
+    ]
+    methods = list(pt["overall_pooled"])
+    for e, v in pt["per_exercise"].items():
+        lines += [f"**{e}** ({v['sessions']} sessions; shipped model's pull per fold: {v['lambdas']})", "",
+                  "| model | balanced accuracy | F1 | clips |", "|---|---:|---:|---:|"]  # fmt: skip
+        lines += [_row(m, v[m]) for m in methods] + [""]
+    lines += ["**all four exercises** (pooled; and the mean of the per-exercise balanced accuracies)", ""]
+    lines += ["| model | balanced accuracy | F1 | clips | mean per exercise |", "|---|---:|---:|---:|---:|"]
+    lines += [_row(m, pt["overall_pooled"][m]) + f" {pt['mean_balanced_accuracy'][m]:.3f} |" for m in methods]
+    lines += [
+        "",
+        "Correct-form clips flagged as wrong (false positives, held out):",
+        "",
+        "| model | " + " | ".join(pt["per_exercise"]) + " | all |",
+        "|---|" + "---:|" * (len(pt["per_exercise"]) + 1),
+    ]
+    lines += [f"| {m} | " + " | ".join(_fp(v[m]) for v in pt["per_exercise"].values())
+              + f" | {_fp(pt['overall_pooled'][m])} |" for m in methods]  # fmt: skip
+    lines += ["", "## UI-PRMD form (Kinect positions), leave-one-subject-out", ""]
+    methods = list(ui["overall_pooled"])
+    lines += ["| movement | " + " | ".join(f"{m}: BA / F1" for m in methods) + " |",
+              "|---|" + "---:|" * len(methods)]  # fmt: skip
+    for mv, v in ui["per_movement"].items():
+        lines.append(f"| {mv} | " + " | ".join(f"{v[m]['balanced_accuracy']:.3f} / {v[m]['f1']:.3f}" for m in methods)
+                     + " |")  # fmt: skip
+    lines.append("| **all (pooled)** | " + " | ".join(
+        f"{ui['overall_pooled'][m]['balanced_accuracy']:.3f} / {ui['overall_pooled'][m]['f1']:.3f}" for m in methods)
+        + " |")  # fmt: skip
+    lines.append("| correct episodes flagged | " + " | ".join(_fp(ui["overall_pooled"][m]) for m in methods) + " |")
+    lines += ["", "The synthetic-only screen does not apply to these files: they hold the pelvis path and Kinect's "
+              "per-frame bone lengths, not the joint orientations (the `*_angles` files are not in the data set), so "
+              "no motion of the body can be rebuilt from them and the engine cannot simulate what they measure.", "",
+              "## Exercise recognition", "", "| task | learned | baseline |", "|---|---:|---:|",
+              f"| UI-PRMD, 8 movements, leave-one-subject-out | {rec['uiprmd']['learned']:.3f} | "
+              f"{rec['uiprmd']['random forest, mean/std']:.3f} (random forest, mean/std) |",
+              f"| Pose Trainer, 4 exercises among {len(rec['keypoints']['classes'])}, leave-one-session-out | "
+              f"{rec['keypoints']['pose_trainer_session_out']:.3f} | - |",
+              f"| synthetic, {len(rec['keypoints']['classes'])} exercises, held-out subjects "
+              f"({rec['keypoints']['synthetic_heldout_n']} repetitions, random cameras) | "
+              f"{rec['keypoints']['synthetic_heldout_subjects']:.3f} | - |",
+              f"| synthetic motions of new people, the engine's 8 exercises, motion path (3 virtual views) | "
+              f"{rec['synthetic_motions']['accuracy']:.3f} ({rec['synthetic_motions']['n']}) | - |", "",
+              "Real recordings through the motion path (never seen in training):", "",
+              "| recording | expected | recognised | probability | why unknown |",
+              "|---|---|---|---:|---|"]  # fmt: skip
+    lines += [f"| {c['file']} | {c['expected']} | {c['got']} | {c['probability']:.2f} | {c.get('reason', '')} |"
+              for c in rec["motions"]]  # fmt: skip
+    lines += ["", f"({r['motions_note']})"] if r.get("motions_note") else []
+    lines += ["", f"UI-PRMD confusion (rows: true {rec['uiprmd']['classes']}):", "", "```"]
+    lines += [" ".join(f"{v:4d}" for v in row) for row in rec["uiprmd"]["confusion_learned"]] + ["```", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clips", type=int, default=2400)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/musclepose_form_cache"))
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks_form_real.md")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    data = refdata()
+    real = pose_trainer_set(data / "labelled" / "pose_trainer")
+    groups = np.array(recording_sessions(real.kps, real.exercises))
+    ep_files = uiprmd_episodes(data / "labelled" / "uiprmd_kinect")
+    eps = [read_uiprmd(f) for f in ep_files]
+    say(f"{len(real.kps)} Pose Trainer clips in {len(set(groups.tolist()))} sessions; {len(eps)} UI-PRMD episodes")
+    reps = synthetic(args.clips, args.seed, args.cache)
+    kin = np.array([kinect_features(e) for e in eps])
+    say("Pose Trainer form")
+    pt = pose_trainer_form(real, reps, groups)
+    say("UI-PRMD form")
+    ui = uiprmd_form(eps, kin)
+    say("recognition")
+    feats_s = np.array([keypoint_features(r.kp, r.fps) for r in reps])
+    feats_r = np.array([keypoint_features(k, 30.0) for k in real.kps])
+    kp_rec = keypoint_recognition(real, reps, groups, feats_s, feats_r)
+    final = kp_rec.pop("final")
+    rec = {"uiprmd": uiprmd_recognition(eps, kin), "keypoints": kp_rec, "motions": motion_checks(final, data),
+           "synthetic_motions": synthetic_motion_check(final)}  # fmt: skip
+    result = {
+        "clips": args.clips, "seed": args.seed, "synthetic_reps": len(reps), "seconds": time.perf_counter() - t0,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
+        "data": {"pose_trainer": digest(real.files), "uiprmd": digest(ep_files)},
+        "sessions": {f.name: g for f, g in zip(real.files, groups.tolist(), strict=True)},
+        "pose_trainer": pt, "uiprmd": ui, "recognition": rec,
+    }  # fmt: skip
+    with atomic_write(args.out) as fh:
+        fh.write(render(result))
+    with atomic_write(args.out.with_suffix(".json")) as fh:
+        fh.write(json.dumps(result, indent=1, default=float) + "\n")
+    print(render(result))
+
+
+if __name__ == "__main__":
+    main()
