@@ -194,3 +194,15 @@ def test_analyze_loads_data_found_beside_or_given(refdata, tmp_path):
     assert json.loads(r.stdout)["analysis"]["kinetics"] == given
     r = runner.invoke(app, ["analyze", str(motion), "--loads-data", str(folder / "subject01_walk_grf.mot")])
     assert r.exit_code == 2 and "--loads-data is the data file of an ExternalLoads .xml" in " ".join(r.output.split())
+
+
+def test_analyze_grade_agrees_with_the_faults_it_reports(refdata):
+    """squats1: the screen reports pronounced lumbar flexion (OpenSim's IK of the trial reaches 48 deg),
+    so the grade is at most C, as `coach` says; the recognition is one flat object."""
+    r = invoke("analyze", refdata(SQUATS + ".mot"), "-e", "squat", "--no-kinetics", "--json")
+    assert r.exit_code == 0, r.output
+    a = json.loads(r.stdout)["analysis"]
+    worst = max(f["severity"] for rep in a["reps"] for f in rep["faults"])
+    assert worst >= 0.75  # a pronounced fault
+    assert a["grade"] in ("C", "D", "F") and "at most C" in a["grade_cap"]
+    assert a["recognition"]["exercise"] == "squat" and a["recognition"]["from"] == "given (--exercise)"

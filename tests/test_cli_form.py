@@ -34,7 +34,7 @@ def test_analyze_a_pose_trainer_file_recognises_it_and_lists_faults_per_repetiti
     doc = _json(res.stdout)
     assert _finite(doc)
     analysis = doc["analysis"]
-    assert analysis["recognition"]["recognition"]["exercise"] == "bicep_curl"
+    assert analysis["recognition"]["exercise"] == "bicep_curl"
     assert analysis["reps"] and all(isinstance(r["faults"], list) for r in analysis["reps"])
     for rep in analysis["reps"]:
         assert 0.0 <= rep["form"]["p_wrong"] <= 1.0

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ..catalogue import grade_cap
 from ..io.keypoints import read_keypoints
 from ..io.pose_trainer import openpose18_from_keypoints, read_openpose_npy
 from ..io.uiprmd import is_uiprmd_positions, read_uiprmd
@@ -47,7 +48,8 @@ class FormReport:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"recognition": self.recognition.to_dict(), **({"note": self.note} if self.note else {})}
+        """The recognition (exercise, probability, top classes, source) and the note, flat."""
+        return {**self.recognition.to_dict(), **({"note": self.note} if self.note else {})}
 
     def annotate(self, analysis: dict[str, Any]) -> dict[str, Any]:
         """``Analysis.to_dict()`` with each repetition's ``faults`` list and ``form`` verdict, and the
@@ -152,6 +154,10 @@ def analyze_sensor_file(path: Path, exercise: str | None, fps: float | None = No
 def _set(result: ClipResult, rec: Recognition, reps: list[RepFaults], note: str = "") -> None:
     if rec.exercise and result.analysis.exercise != rec.exercise:
         result.analysis = replace(result.analysis, exercise=rec.exercise)
+    # The grade agrees with the faults found, as in `coach` (a pronounced fault: at most C).
+    capped, why = grade_cap(result.analysis.grade, [f.severity for r in reps for f in r.faults])
+    if why:
+        result.analysis = replace(result.analysis, grade_cap=(capped, why))
     result.form = FormReport(rec, reps, note)
 
 

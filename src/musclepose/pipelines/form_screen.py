@@ -45,15 +45,19 @@ def measure_reps(motion: Any, analysis: dict[str, Any]) -> list[dict[str, Any]]:
     the lead leg: the foot further forward at the extreme)."""
     body = motion.body
     feet = [body.segment_index("foot_r"), body.segment_index("foot_l")]
-    with torch.no_grad():
-        x = forward_kinematics(body, motion.q).origins[:, feet, 0].numpy()
+    rows = analysis.get("reps") or []
+    # The feet at each repetition's extreme only: forward kinematics of those frames, not of the
+    # whole recording (an hour at 100 Hz would hold 360,000 frames of every segment's pose).
+    ks = [min(motion.n_frames - 1, int(round(r["extreme_s"] * motion.fps))) for r in rows]
+    if ks:
+        with torch.no_grad():
+            x = forward_kinematics(body, motion.q[ks]).origins[:, feet, 0].numpy()
     reps = []
-    for r in analysis.get("reps") or []:
-        k = min(len(x) - 1, int(round(r["extreme_s"] * motion.fps)))
+    for i, r in enumerate(rows):
         phases = [{"name": p["type"], "start_s": p["start_s"], "end_s": p["start_s"] + p["duration_s"]}
                   for p in r.get("phases", [])]  # fmt: skip
         reps.append({"start_s": r["start_s"], "extreme_s": r["extreme_s"], "end_s": r["end_s"], "phases": phases,
-                     "lead": "r" if x[k, 0] >= x[k, 1] else "l"})  # fmt: skip
+                     "lead": "r" if x[i, 0] >= x[i, 1] else "l"})  # fmt: skip
     return reps
 
 
