@@ -14,21 +14,13 @@ from pathlib import Path
 import pytest
 
 import musclepose.sim.dataset as ds
-from musclepose.io.shards import read_manifest
 from musclepose.sim.dataset import build_dataset
 
+from ..sim._shards import KW, SIZE, N
+from ..sim._shards import leftovers as _leftovers
+from ..sim._shards import shard_hashes as _hashes
+
 pytestmark = pytest.mark.faults_slow
-
-N, SIZE = 6, 2
-KW = {"seed": 11, "exercises": ["squat"], "fault_rate": 0.5, "duration_s": 2.0, "shard_size": SIZE}
-
-
-def _hashes(folder: Path) -> list[str]:
-    return [s.sha256 for s in read_manifest(folder).shards]
-
-
-def _leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
 @pytest.fixture(scope="module")

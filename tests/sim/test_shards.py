@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -18,16 +17,9 @@ from musclepose.io.clip_stream import ClipStream
 from musclepose.io.shards import read_manifest, verify_shards
 from musclepose.sim.dataset import build_dataset
 
-N, SIZE = 6, 2
-KW = {"seed": 11, "exercises": ["squat"], "fault_rate": 0.5, "duration_s": 2.0, "shard_size": SIZE}
-
-
-def _hashes(folder: Path) -> list[str]:
-    return [s.sha256 for s in read_manifest(folder).shards]
-
-
-def _leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+from ._shards import KW, SIZE, N
+from ._shards import leftovers as _leftovers
+from ._shards import shard_hashes as _hashes
 
 
 @pytest.fixture(scope="module")
