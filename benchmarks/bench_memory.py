@@ -139,7 +139,7 @@ def main() -> None:
         "",
         f"`python benchmarks/bench_memory.py --minutes {args.minutes:g} --one-pass-minutes {args.one_pass_minutes:g}` "
         f"on {platform.processor() or platform.machine()}, {os.cpu_count()} cores, OMP_NUM_THREADS={env_threads}; "
-        "peak resident memory of each fresh process (imports included: about 360 MiB).",
+        "peak resident memory of each fresh process (imports included: about 350 MiB).",
         "",
         "| recording | pipeline | peak RSS | time | repetitions |",
         "|---|---|---:|---:|---:|",
@@ -166,9 +166,16 @@ def main() -> None:
         "the hour), the kinetic chain held every intermediate of 360,000 frames at once (over 5 GB), and the",
         "analysis ran forward kinematics of the whole motion (1.2 GB per pass). Now the table is streamed and",
         "parsed in blocks, the kinetic chain runs in 120-s windows with 5 s of context on each side (its",
-        "velocities, accelerations and activations kept in float32), and forward kinematics runs in 20,000-frame",
-        "blocks (channels and energies identical to one pass). On a machine with more memory nothing changes but",
-        "the ceiling: the windows bound the peak, whatever the length.",
+        "filtered angles, velocities, accelerations and moments kept in float32, its muscle activations and",
+        "residuals in float16), forward kinematics runs in 5,000-frame",
+        "blocks (channels and energies identical to one pass), the movement check's foot contact in 2,000-frame",
+        "blocks (velocities, sole points and weights of one block at a time; the same numbers, tested), joint",
+        "speeds and moments are checked column by column, each repetition's sides and peaks read its own frames,",
+        "and glibc's mmap threshold is fixed at 1 MB once a long computation starts (glibc otherwise raises it",
+        "as large blocks are freed, and the next windows' arrays then stay in a fragmented heap); torch's",
+        "compiler (70 MB) is no longer imported by every command.",
+        "On a machine with more memory nothing changes but the ceiling: the windows bound the peak, whatever",
+        "the length.",
         "",
     ]
     with atomic_write(args.out) as fh:

@@ -170,29 +170,43 @@ def squat_section(lines: list[str], motions: dict[str, Motion]) -> None:
 
 def _lean_from_markers(m: Motion, a) -> str:
     """The forward lean as the markers draw it: the hip-joint-centre-to-shoulder line against the knee-to-ankle
-    line, at each repetition's deepest frame, beside our observable (the thorax's own long axis)."""
+    line in the sagittal plane (forward: perpendicular to the ASIS markers' line), per repetition (its
+    maximum, the observable's reducer, and at its deepest frame), beside our observable (the same lines
+    through our IK's joint centres) and the previous one (the thorax's own long axis beyond the shanks')."""
     from musclepose.catalogue import Observation, Rep
     from musclepose.catalogue import observables as ob
     from musclepose.pipelines.form_screen import measure_reps
 
     trc = read_trc(LAB / "squats1.trc")
-
-    def incl(v: np.ndarray) -> np.ndarray:
-        return np.degrees(np.arccos(np.clip(v[:, 1] / np.linalg.norm(v, axis=1), -1.0, 1.0)))
-
     mk = trc.marker
-    chord = incl(0.5 * (mk("R_Shoulder") + mk("L_Shoulder")) - 0.5 * (mk("R_HJC") + mk("L_HJC")))
-    shank = 0.5 * (incl(mk("r_knee") - mk("r_ankle")) + incl(mk("L_knee") - mk("L_ankle")))
+    fwd = np.cross([0.0, 1.0, 0.0], mk("r.ASIS") - mk("L.ASIS"))
+    fwd /= np.linalg.norm(fwd, axis=1, keepdims=True)
+
+    def lean(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+        v = top - bottom
+        return np.degrees(np.arctan2((v * fwd).sum(1), v[:, 1]))
+
+    marks = lean(0.5 * (mk("R_Shoulder") + mk("L_Shoulder")), 0.5 * (mk("R_HJC") + mk("L_HJC"))) - 0.5 * (
+        lean(mk("r_knee"), mk("r_ankle")) + lean(mk("L_knee"), mk("L_ankle"))
+    )
     o = Observation(m, [Rep.from_dict(r) for r in measure_reps(m, a.to_dict())])
-    ours = ob.trunk_inclination_deg(o) - ob.shank_inclination_deg(o)
+    ours = ob.trunk_lean_beyond_shins_deg(o)
+    old = ob.trunk_inclination_deg(o) - ob.shank_inclination_deg(o)
     spans = [(round(r.start), round(r.end)) for r in a.reps]
     deep = [int(np.argmin(m.q[x : y + 1, 1].numpy())) + x for x, y in spans]
-    marks = ", ".join(f"{chord[i] - shank[i]:.0f}" for i in deep)
-    return (f"Forward lean at each repetition's deepest frame: the markers' hip-to-shoulder line beyond their "
-            f"knee-to-ankle line {marks} deg; our observable (the thorax's long axis beyond the shanks') "
-            f"{', '.join(f'{ours[i]:.0f}' for i in deep)} deg. The thorax axis adds the spine's flexion above "
-            "the hips to the lean; by either measure the trunk leans well beyond the shins (the FMS deep-squat "
-            "criterion is the upper torso parallel to the tibia).")  # fmt: skip
+    n = min(len(marks), len(ours))
+
+    def per_rep(v: np.ndarray) -> str:
+        return ", ".join(f"{np.nanmax(v[x : min(y + 1, n)]):.1f}" for x, y in spans)
+
+    gap = max(abs(np.nanmax(ours[x : min(y + 1, n)]) - np.nanmax(marks[x : min(y + 1, n)])) for x, y in spans)
+    return (f"Forward lean per repetition (maximum; the hip-to-shoulder line beyond the knee-to-ankle line, "
+            f"sagittal): markers {per_rep(marks)} deg; ours (the same lines through our IK's joint centres, the "
+            f"observable) {per_rep(ours)} deg (largest gap {gap:.1f} deg). At the deepest frames: markers "
+            f"{', '.join(f'{marks[i]:.1f}' for i in deep)}, ours {', '.join(f'{ours[i]:.1f}' for i in deep)} deg. "
+            "The previous observable, the thorax's own long axis beyond the shanks', read "
+            f"{', '.join(f'{old[i]:.0f}' for i in deep)} deg at the deepest frames: it adds the upper spine's "
+            "flexion to the lean.")  # fmt: skip
 
 
 def walk_rows(lines: list[str]) -> None:

@@ -16,6 +16,11 @@ and, to tell the data from the observables, a screen refitted on the old observa
     musclepose simulate --n 1600 --out screen_refit_b.h5 --seed 32 --fault-rate 0.7 --modalities none
     python scripts/refit_form_screen.py --data screen_refit.h5 screen_refit_b.h5 \\
         --out src/musclepose/assets/coach/form_screen.json --report docs/form_screen_refit.md
+
+Issue 22 also moved the squat's forward lean to the hip-to-shoulder line (it was the thorax's axis)
+and made the engine's clean squats flex the spine and lean the trunk as real ones do; ``--heldout``
+scores the shipped screen on squats of the previous engine and the refitted one on this engine's
+(``musclepose simulate --exercise squat --n 400 --seed 41 ...`` with each engine).
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ def old_measures(motion: Motion, exercise: str, analysis: dict, new: dict[str, f
             out["asymmetric_drive"] = ob.asymmetry(o)
         if "lumbar_flexion" in faults:
             out["lumbar_flexion"] = ob.rep_max(o, ob.dof_deg(o, "lumbar_flexion"))
+        if exercise == "squat":  # the thorax's long axis beyond the shanks' (now the hip-to-shoulder line's)
+            out["forward_lean"] = ob.rep_max(o, ob.trunk_inclination_deg(o) - ob.shank_inclination_deg(o))
     except (ValueError, IndexError):
         pass
     return out
@@ -132,10 +139,19 @@ def score(screen: FormScreen, rows: list[dict], key: str, legacy: bool = False) 
         "fp": fp,
         "fn": fn,
         "per_fault": {
-            k: {"recall": v[0] / max(1, v[0] + v[2]), "precision": v[0] / max(1, v[0] + v[1])}
+            k: {
+                "recall": v[0] / max(1, v[0] + v[2]),
+                "precision": v[0] / max(1, v[0] + v[1]),
+                "f1": 2 * v[0] / max(1, 2 * v[0] + v[1] + v[2]),
+                "n": v[0] + v[2],
+            }
             for k, v in sorted(per.items())
         },  # fmt: skip
     }
+
+
+def _rpf(v: dict) -> str:
+    return f"{v.get('recall', 0):.2f} / {v.get('precision', 0):.2f} / {v.get('f1', 0):.2f}"
 
 
 def _sha256(path: Path) -> str:
@@ -153,19 +169,28 @@ def main() -> None:
     ap.add_argument("--report", type=Path, help="write the before/after table here (markdown)")
     ap.add_argument("--limit", type=int)
     ap.add_argument("--rows", type=Path, help="folder caching the measured clips (<data stem>.json)")
+    ap.add_argument(
+        "--heldout",
+        type=Path,
+        nargs=2,
+        metavar=("PREVIOUS", "NEW"),
+        help="held-out squats simulated by the previous engine and by this one (another seed): the "
+        "shipped screen is scored on the first, the refitted one on the second, per squat fault",
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
-    rows = []
-    for data in args.data:
+
+    def measured(data: Path) -> list[dict]:
         cache = None if args.rows is None else args.rows / f"{data.stem}.json"
         if cache is not None and cache.is_file():
-            rows += json.loads(cache.read_text())
-            continue
+            return json.loads(cache.read_text())
         part = load_rows(data, args.limit)
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
             cache.write_text(json.dumps(part))
-        rows += part
+        return part
+
+    rows = [r for data in args.data for r in measured(data)]
     train = [r for r in rows if r["split"] == "train"]
     test = [r for r in rows if r["split"] == "test"]
     shipped = FormScreen.load(SHIPPED)
@@ -188,6 +213,24 @@ def main() -> None:
     }
     for (name, obs), s in {**design, **results}.items():
         print(f"{name} on the {obs} observables: recall {s['recall']:.3f} precision {s['precision']:.3f}")
+    squat = [r for r in test if r["exercise"] == "squat"]
+    squat_before = score(shipped, squat, "old", legacy=True)["per_fault"]
+    squat_after = score(refit, squat, "new")["per_fault"]
+    for k, v in squat_after.items():
+        print(f"  squat {k}: F1 after {v['f1']:.2f} (recall {v['recall']:.2f}, precision {v['precision']:.2f}, "
+              f"{v['n']} faulty), before {squat_before.get(k, {}).get('f1', 0.0):.2f}")  # fmt: skip
+    heldout = None
+    if args.heldout:
+        # The shipped screen as the product ran it before the forward lean moved to the hip-to-shoulder line.
+        before_obs = [{**r, "new": {**r["new"], **{k: v for k, v in r["old"].items() if k == "forward_lean"}}}
+                      for r in measured(args.heldout[0]) if r["exercise"] == "squat"]  # fmt: skip
+        after_obs = [r for r in measured(args.heldout[1]) if r["exercise"] == "squat"]
+        heldout = (score(shipped, before_obs, "new")["per_fault"], score(refit, after_obs, "new")["per_fault"],
+                   len(before_obs), len(after_obs))  # fmt: skip
+        for k in sorted(set(heldout[0]) | set(heldout[1])):
+            b, a = heldout[0].get(k, {}), heldout[1].get(k, {})
+            print(f"  held-out squats, {k}: F1 before {b.get('f1', 0):.2f} ({b.get('n', 0)} faulty), "
+                  f"after {a.get('f1', 0):.2f} ({a.get('n', 0)} faulty)")  # fmt: skip
     if args.out:
         refit.save(args.out)
     if args.report:
@@ -215,13 +258,27 @@ def main() -> None:
             lines.append(
                 f"| {label} | {obs} | {s['recall']:.3f} | {s['precision']:.3f} | {s['tp']} | {s['fp']} | {s['fn']} |"
             )
-        lines += ["", "Per fault (recall / precision), before and after:", "",
+        lines += ["", "Per fault (recall / precision / F1; all exercises pooled), before and after:", "",
                   "| fault | before | after |", "|---|---:|---:|"]  # fmt: skip
         before, after = list(results.values())[0]["per_fault"], list(results.values())[1]["per_fault"]
         for k in sorted(set(before) | set(after)):
             b, a = before.get(k, {}), after.get(k, {})
-            lines.append(f"| {k} | {b.get('recall', 0):.2f} / {b.get('precision', 0):.2f} | "
-                         f"{a.get('recall', 0):.2f} / {a.get('precision', 0):.2f} |")  # fmt: skip
+            lines.append(f"| {k} | {_rpf(b)} | {_rpf(a)} |")
+        lines += ["", f"Squat faults only ({len(squat)} test clips; recall / precision / F1):", "",
+                  "| fault | faulty clips | before | after |", "|---|---:|---:|---:|"]  # fmt: skip
+        for k in sorted(set(squat_before) | set(squat_after)):
+            n = squat_after.get(k, squat_before.get(k, {})).get("n", 0)
+            lines.append(f"| {k} | {n} | {_rpf(squat_before.get(k, {}))} | {_rpf(squat_after.get(k, {}))} |")
+        if heldout is not None:
+            names = ", ".join(f"`{d.name}` (sha256 {_sha256(d)[:16]}...)" for d in args.heldout)
+            lines += ["", f"Held-out squats ({names}: {heldout[2]} clips of the previous engine, {heldout[3]} of "
+                      "this one, another seed; recall / precision / F1): before, the shipped screen on the "
+                      "previous engine's squats with the observables the product fed it; after, the refitted "
+                      "screen on this engine's.", "", "| fault | faulty before | before | faulty after | after |",
+                      "|---|---:|---:|---:|---:|"]  # fmt: skip
+            for k in sorted(set(heldout[0]) | set(heldout[1])):
+                b, a = heldout[0].get(k, {}), heldout[1].get(k, {})
+                lines.append(f"| {k} | {b.get('n', 0)} | {_rpf(b)} | {a.get('n', 0)} | {_rpf(a)} |")
         args.report.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

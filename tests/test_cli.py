@@ -35,9 +35,17 @@ def test_demo_json_reports_plausible_squat_moments(tmp_path):
     # Bodyweight squats: knee and hip extensor moments of roughly 0.5-1.5 N m/kg.
     assert 0.4 < peaks["knee extension R"] < 1.6 and 0.4 < peaks["hip extension R"] < 1.6
     assert res["max_root_residual_n"] < 1e-6
-    # Bodyweight is within what the Anderson 2007 generators supply: nothing unexplained,
-    # and the extensors work at a fraction of their capacity.
-    assert res["max_unexplained_muscle_moment_nm"] < 1e-6
+    # Bodyweight is within what the Anderson 2007 generators (hip, knee and ankle flexion-extension)
+    # supply: nothing unexplained there, and the extensors work at a fraction of their capacity.
+    unexplained = res["unexplained_muscle_moment_nm"]
+    for dof in ("hip_flexion_r", "hip_flexion_l", "knee_flexion_r", "knee_flexion_l", "ankle_dorsiflexion_r",
+                "ankle_dorsiflexion_l", "lumbar_flexion"):  # fmt: skip
+        assert unexplained[dof] < 1e-6, dof
+    # Not so the hip rotators: with the hips flexed past 100 deg and abducted at the bottom (as in
+    # real deep squats) the rotation moment (~45 N m) exceeds their generators by a few N m (a limit of
+    # the muscle model, as on the real squats1; README Limits), and nowhere else.
+    assert max(unexplained.values()) == res["max_unexplained_muscle_moment_nm"] < 10.0
+    assert {d for d, v in unexplained.items() if v > 1e-6} <= {"hip_rotation_r", "hip_rotation_l"}
     act = res["analysis"]["kinetics"]["reps"][0]["peak_activation"]
     assert 0.1 < act["knee_flexion_r-"] < 0.9 and 0.1 < act["hip_flexion_r-"] < 0.9
     # The generated squat is analysed like a recording: 3 reps to the generated depth.

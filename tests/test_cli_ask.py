@@ -5,7 +5,8 @@ questions with the rule-based answerer. The reference is ``squats1.mot``, AddBio
 inverse kinematics of the same trial: its repetitions are found here independently (peaks of the
 mean knee angle) and the right answers computed from it: the deepest repetition (largest peak
 knee flexion), the slowest (longest time above 10 % of the repetition's knee excursion), the
-worst for the lower back rounding (most lumbar flexion), whether the rising phase slows. Bad
+most flexed spine (most lumbar flexion; the squat is clean, so no repetition is "worst"), whether
+the rising phase slows. Bad
 input exits with code 2 and a message naming what was wrong, before anything heavy loads.
 """
 
@@ -106,10 +107,14 @@ def test_slowest_repetition_is_the_reference_longest(asked, reference):
     assert a["kind"] == "slowest" and a["key"] == str(int(np.argmax(reference["duration"])) + 1)
 
 
-def test_worst_repetition_has_the_most_lumbar_flexion_in_the_reference(asked, reference):
-    a = asked[0]["worst"]
-    assert a["facts"]["fault"] == "lumbar_flexion"
-    assert a["key"] == str(int(np.argmax(reference["lumbar"])) + 1)
+def test_no_repetition_is_worst_in_a_clean_squat_but_the_lumbar_peaks_rank_as_the_reference(asked, reference):
+    """squats1 is a clean squat (issue 22): the screen finds no fault, so no repetition stands out; the
+    per-repetition spine flexion it measured still puts the most flexed repetition where the reference IK does."""
+    answers, doc, _ = asked
+    a = answers["worst"]
+    assert a["key"] == "none" and a["facts"]["faults"] == [] and not a["declined"]
+    ours = [r["faults"]["lumbar_flexion"]["value"] for r in doc["events"]["reps"]]
+    assert int(np.argmax(ours)) == int(np.argmax(reference["lumbar"]))
 
 
 def test_fatigue_agrees_with_the_reference_rising_times(asked, reference):
@@ -133,10 +138,10 @@ def test_side_and_phase_answer_from_the_table(asked):
     assert answers["side"]["key"] in ("left", "right", "both", "neither")
     if "knee_valgus" not in doc["events"]["screened_faults"]:
         assert answers["side"]["key"] == "neither"
-    phase = answers["phase"]
-    phases = [r["faults"]["lumbar_flexion"]["phase"] for r in doc["events"]["reps"]]
-    top = max(phases.count(p) for p in phases)
-    assert phase["key"] == next(p for p in phases if phases.count(p) == top)  # a tie: the first seen
+    # No lower back rounding was found in this clean squat, so there is no phase to name; the spine's
+    # flexion still peaks at the bottom of every repetition, where the table puts it.
+    assert answers["phase"]["key"] == "none" and "lumbar_flexion" not in doc["events"]["screened_faults"]
+    assert [r["faults"]["lumbar_flexion"]["phase"] for r in doc["events"]["reps"]] == ["bottom"] * 5
 
 
 def test_unanswerable_questions_are_declined_with_the_reason(asked):

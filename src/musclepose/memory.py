@@ -14,18 +14,36 @@ import functools
 
 __all__ = ["release"]
 
+# glibc's mallopt parameter: allocations above this many bytes get their own mapping, returned to
+# the system when freed. glibc raises it on its own (up to 32 MB) each time such a block is freed,
+# after which the arrays of a long recording's windows stay in the heap, fragment it and hold
+# resident memory that malloc_trim cannot return; fixed at 1 MB it stays put.
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD_BYTES = 1 << 20
+
 
 @functools.cache
-def _malloc_trim():
-    name = ctypes.util.find_library("c")
+def _libc_function(name: str):
+    lib = ctypes.util.find_library("c")
     try:
-        return ctypes.CDLL(name).malloc_trim if name else None
+        return getattr(ctypes.CDLL(lib), name) if lib else None
     except (OSError, AttributeError):  # not glibc (macOS, musl, Windows)
         return None
 
 
+@functools.cache
+def _fix_mmap_threshold() -> None:
+    mallopt = _libc_function("mallopt")
+    if mallopt is not None:
+        mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
+
+
 def release() -> None:
-    """Give freed heap memory back to the operating system (glibc only; a no-op elsewhere)."""
-    trim = _malloc_trim()
+    """Give freed heap memory back to the operating system (glibc only; a no-op elsewhere).
+
+    Called between the blocks of a long computation; the first call also fixes glibc's mmap
+    threshold (above), so that the next blocks' arrays do not settle in the heap."""
+    _fix_mmap_threshold()
+    trim = _libc_function("malloc_trim")
     if trim is not None:
         trim(0)

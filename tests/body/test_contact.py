@@ -228,3 +228,25 @@ def test_gait_residuals(gait):
     assert np.percentile(np.abs(m[:, 2]), 95) < 2.0
     single = (est.contact.weight.numpy() > 0.5).sum(-1) == 1
     assert 15.0 < np.median(np.abs(m[single, 0])) < 35.0
+
+
+@pytest.mark.parametrize("floor_velocity", [None, "auto"])
+def test_contact_summary_in_blocks_equals_one_pass(body, monkeypatch, floor_velocity):
+    """The blocked summary a long recording takes (velocities, sole points and weights one block at a
+    time) gives foot_contact's numbers on the whole motion exactly, blocks of any size and a last
+    block of a single frame included."""
+    import musclepose.body.contact as contact
+    from musclepose.motion.differentiate import central_velocity, derivatives
+
+    m = generate("jumping_jack", body, rng=3)  # flights: weights across the whole range
+    q = m.q.detach().to(torch.float64)
+    q = q[: len(q) // 37 * 37 + 1]
+    qd = central_velocity(q, m.fps)
+    assert torch.equal(qd, derivatives(q, m.fps)[0])  # the lean velocity is the pair's, bit for bit
+    whole = foot_contact(body, q, qd, floor_velocity=floor_velocity)
+    ref = (whole.weight, whole.height.amin(-1), whole.speed.amin(-1))
+    assert float(ref[0].min()) < 0.5 < float(ref[0].max())  # the feet both touch and leave
+    monkeypatch.setattr(contact, "CONTACT_BLOCK", 37)
+    got = contact.foot_contact_summary(body, q, lambda x: central_velocity(x, m.fps), floor_velocity=floor_velocity)
+    for a, b in zip(got, ref, strict=True):
+        assert torch.equal(a, b)

@@ -24,6 +24,8 @@ one against the other means reading them side by side.
 
 from __future__ import annotations
 
+import functools
+import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -424,9 +426,29 @@ class _Rnea(torch.autograd.Function):
 
 
 # --------------------------------------------------------------------------- entry point
-# Hand-scheduled eager code (preallocated buffers, in-place ops, a buffer pool): torch.compile
-# would only trace it badly, so compiled callers run it as it is (a graph break).
-@torch.compiler.disable
+def _eager_only(fn):
+    """``torch.compiler.disable(fn)``, applied on the first call made once torch's compiler is loaded.
+
+    Hand-scheduled eager code (preallocated buffers, in-place ops, a buffer pool): torch.compile
+    would only trace it badly, so compiled callers run it as it is (a graph break). Decorating
+    with ``torch.compiler.disable`` directly would import the compiler (torch._dynamo, sympy:
+    about 70 MB and 1.5 s) into every process, though only a caller of ``torch.compile`` needs it.
+    """
+    disabled = None
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        nonlocal disabled
+        if "torch._dynamo" not in sys.modules:  # nothing is being compiled
+            return fn(*args, **kwargs)
+        if disabled is None:
+            disabled = torch.compiler.disable(fn)
+        return disabled(*args, **kwargs)
+
+    return call
+
+
+@_eager_only
 def rnea_soa(
     body: Body,
     q: torch.Tensor,
@@ -452,7 +474,7 @@ def rnea_soa(
     return tau.reshape(batch + (47,))
 
 
-@torch.compiler.disable
+@_eager_only
 def segment_motion_soa(
     body: Body, q: torch.Tensor, qd: torch.Tensor, qdd: torch.Tensor, gravity: torch.Tensor, with_tau: bool = False
 ) -> tuple[torch.Tensor, ...]:

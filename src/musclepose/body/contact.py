@@ -14,6 +14,7 @@ everywhere. Everything is torch and differentiable.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -22,7 +23,15 @@ from torch.func import jvp
 from .kinematics import segment_poses
 from .model import Body
 
-__all__ = ["FEET", "MIN_BELT_SPEED", "FootContact", "foot_contact", "sole_points", "sole_points_local"]
+__all__ = [
+    "FEET",
+    "MIN_BELT_SPEED",
+    "FootContact",
+    "foot_contact",
+    "foot_contact_summary",
+    "sole_points",
+    "sole_points_local",
+]
 
 FEET = ("foot_r", "foot_l")
 _EPS = 1e-9
@@ -101,18 +110,23 @@ def _jvp(fn, primals, tangents):
 
 # Frames per forward-kinematics block of a long motion: the sole points and their velocities are
 # per frame, so blocks give the same numbers with a bounded working set (a 1-hour recording at
-# 100 Hz in one pass takes several GB of forward-mode intermediates).
-CONTACT_BLOCK = 20_000
+# 100 Hz in one pass takes several GB of forward-mode intermediates; a 2,000-frame block about 80 MB).
+CONTACT_BLOCK = 2_000
 
 
 def _sole_points_and_velocities(body: Body, q: torch.Tensor, qd: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     if q.ndim < 2 or q.shape[-2] <= CONTACT_BLOCK:
         return _jvp(lambda x: sole_points(body, x), (q,), (qd,))
-    parts = [
-        _jvp(lambda x: sole_points(body, x), (q[..., a : a + CONTACT_BLOCK, :],), (qd[..., a : a + CONTACT_BLOCK, :],))
-        for a in range(0, q.shape[-2], CONTACT_BLOCK)
-    ]
-    return torch.cat([p for p, _ in parts], dim=-4), torch.cat([v for _, v in parts], dim=-4)
+    pts = vel = None
+    for a in range(0, q.shape[-2], CONTACT_BLOCK):
+        p, v = _jvp(lambda x: sole_points(body, x), (q[..., a : a + CONTACT_BLOCK, :],),
+                    (qd[..., a : a + CONTACT_BLOCK, :],))  # fmt: skip
+        if pts is None:  # filled block by block: no list of blocks and no concatenated copy of it
+            pts = p.new_empty((*q.shape[:-1], *p.shape[-3:]))
+            vel = v.new_empty((*q.shape[:-1], *v.shape[-3:]))
+        pts[..., a : a + CONTACT_BLOCK, :, :, :] = p
+        vel[..., a : a + CONTACT_BLOCK, :, :, :] = v
+    return pts, vel
 
 
 def _over_frames(q: torch.Tensor) -> bool:
@@ -175,15 +189,22 @@ def foot_contact(
     return FootContact(weight, w, height, speed, floor, fv, pts)
 
 
-def _floor_velocity(spec, vel: torch.Tensor, lowest: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+def _lowest_velocity(vel: torch.Tensor, lowest: torch.Tensor) -> torch.Tensor:
+    """Horizontal velocity ``(..., 3)`` of each frame's lowest sole point (``lowest``: its index of 6)."""
+    flat = vel.flatten(-3, -2)  # (..., 6, 3)
+    v = flat.gather(-2, lowest[..., None].expand(lowest.shape[:-1] + (1, 3)))[..., 0, :]
+    return v * torch.tensor([1.0, 0.0, 1.0], dtype=v.dtype, device=v.device)
+
+
+def _floor_velocity(spec, vel: torch.Tensor | None, lowest: torch.Tensor | None, q: torch.Tensor,
+                    v: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+    """The floor's velocity for ``spec`` (:func:`foot_contact`); ``v``: :func:`_lowest_velocity`, if known."""
     if spec is None:
         return torch.zeros(3, dtype=q.dtype, device=q.device)
     if isinstance(spec, str):
         if spec not in ("estimate", "auto"):
             raise ValueError(f"floor_velocity must be a (..., 3) tensor, 'estimate', 'auto' or None; got {spec!r}")
-        flat = vel.flatten(-3, -2)  # (..., 6, 3)
-        v = flat.gather(-2, lowest[..., None].expand(lowest.shape[:-1] + (1, 3)))[..., 0, :]
-        v = v * torch.tensor([1.0, 0.0, 1.0], dtype=v.dtype, device=v.device)
+        v = _lowest_velocity(vel, lowest) if v is None else v
         if spec == "estimate":
             return v.median(dim=-2, keepdim=True).values if _over_frames(q) else v
         if not _over_frames(q):
@@ -196,3 +217,47 @@ def _floor_velocity(spec, vel: torch.Tensor, lowest: torch.Tensor, q: torch.Tens
     if fv.shape[-1:] != (3,):
         raise ValueError(f"floor_velocity must have shape (..., 3); got {tuple(fv.shape)}")
     return fv
+
+
+def foot_contact_summary(
+    body: Body,
+    q: torch.Tensor,
+    velocity: Callable[[torch.Tensor], torch.Tensor],
+    *,
+    floor_velocity: torch.Tensor | str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`foot_contact` of a motion ``q (T, 47)`` with ``qd = velocity(q)`` (central differences:
+    :func:`musclepose.motion.differentiate.central_velocity` at the motion's rate), reduced
+    to what a movement check reads: the contact weight ``(T, 2)`` and each foot's lowest sole point
+    height and lowest speed ``(T, 2)``; the same numbers as ``foot_contact(body, q, qd, ...)``.
+
+    Long motions go through :data:`CONTACT_BLOCK` frames at a time: the joint velocities, the sole
+    points' forward-mode derivatives and the per-point arrays exist for one block only (for an hour at
+    100 Hz the one-pass arrays and temporaries take over 300 MB); what spans the whole motion, the
+    floor height and its velocity, comes from each frame's lowest point kept from a first pass.
+    """
+    t = q.shape[0]
+    y = q.new_empty((t, 6))
+    vel = q.new_empty((t, 6, 3))
+    for a in range(0, t, CONTACT_BLOCK):
+        b = min(t, a + CONTACT_BLOCK)
+        hi = min(t, b + 1)  # a frame either side (the central difference's neighbours), 4 at least
+        lo = max(0, min(a - 1, hi - 4))
+        qd = velocity(q[lo:hi])[a - lo : a - lo + b - a] if t > 3 else torch.zeros_like(q[a:b])
+        p, v = _sole_points_and_velocities(body, q[a:b], qd)
+        y[a:b] = p[..., 1].flatten(-2)
+        vel[a:b] = v.flatten(-3, -2)
+    lowest = y.argmin(-1, keepdim=True)
+    low = y.gather(-1, lowest)[..., 0]
+    floor = torch.quantile(low, 0.1, dim=-1, keepdim=True)
+    fv = _floor_velocity(floor_velocity, None, None, q[..., :1, :], v=_lowest_velocity(vel.view(t, 2, 3, 3), lowest))
+    weight, height, speed = (q.new_empty((t, 2)) for _ in range(3))
+    for a in range(0, t, CONTACT_BLOCK):
+        b = min(t, a + CONTACT_BLOCK)
+        h = (y[a:b] - floor[..., None]).view(-1, 2, 3)
+        sp = torch.sqrt(((vel[a:b].view(-1, 2, 3, 3) - fv[..., None, None, :]) ** 2).sum(-1) + _EPS**2)
+        w = _smooth_off(h, 0.02, 0.06) * _smooth_off(sp, 0.3, 1.2)
+        weight[a:b] = 1.0 - (1.0 - w).prod(-1)
+        height[a:b] = h.amin(-1)
+        speed[a:b] = sp.amin(-1)
+    return weight, height, speed

@@ -142,8 +142,8 @@ _LIST = (
             _f(
                 "forward_lean",
                 "the trunk leans further forward than the shins",
-                "trunk inclination beyond the shins' (deg, rep max)",
-                lambda o: ob.rep_max(o, ob.trunk_inclination_deg(o) - ob.shank_inclination_deg(o)),
+                "hip-to-shoulder line leaning beyond the shins (deg, rep max)",
+                lambda o: ob.rep_max(o, ob.trunk_lean_beyond_shins_deg(o)),
             ),
             _HEEL,
             _SHIFT,

@@ -42,6 +42,7 @@ __all__ = [
     "spine_flexion_deg",
     "stance_width_cm",
     "trunk_inclination_deg",
+    "trunk_lean_beyond_shins_deg",
     "weight_shift",
     "weight_shift_pct",
 ]
@@ -164,6 +165,37 @@ def trunk_inclination_deg(o: Observation) -> np.ndarray:
     """Angle of the thorax's long axis from vertical (deg), whichever way it leans."""
     y = o.fk.rotations[:, o.motion.body.segment_index("thorax"), :, 1].numpy()
     return np.degrees(np.arccos(np.clip(y[:, 1], -1.0, 1.0)))
+
+
+def _sagittal_lean_deg(o: Observation, top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """Forward lean (deg) of the ``bottom``-to-``top`` line (``(T, 3)`` points) from vertical in the
+    sagittal plane: positive when ``top`` is in front of ``bottom``. Forward is the pelvis's
+    anterior axis on the floor, so the subject may face any way."""
+    fwd = o.fk.rotations[:, o.motion.body.segment_index("pelvis"), :, 0].numpy().copy()
+    fwd[:, 1] = 0.0
+    fwd /= np.maximum(np.linalg.norm(fwd, axis=-1, keepdims=True), 1e-9)
+    v = top - bottom
+    return np.degrees(np.arctan2((v * fwd).sum(-1), v[:, 1]))
+
+
+def trunk_lean_beyond_shins_deg(o: Observation) -> np.ndarray:
+    """How far (deg) the trunk leans forward beyond the shins, in the sagittal plane, per frame: the
+    line from the hip joint centres' midpoint to the shoulder joint centres' midpoint against the
+    shanks' knee-to-ankle lines (their mean). It is the line a coach draws from the side (and the
+    FMS deep squat's "torso parallel to the tibia"); the thorax's own long axis would add the
+    upper spine's flexion to the lean (19-24 deg more at the bottoms of the real squats1)."""
+    fk, b = o.fk, o.motion.body
+
+    def mid(seg: str) -> np.ndarray:
+        return 0.5 * (fk.origins[:, b.segment_index(f"{seg}_r")] + fk.origins[:, b.segment_index(f"{seg}_l")]).numpy()
+
+    trunk = _sagittal_lean_deg(o, mid("upperarm"), mid("thigh"))
+    shank = 0.5 * sum(
+        _sagittal_lean_deg(o, fk.origins[:, b.segment_index(f"shank_{s}")].numpy(),
+                           fk.origins[:, b.segment_index(f"foot_{s}")].numpy())
+        for s in ("r", "l")
+    )  # fmt: skip
+    return trunk - shank
 
 
 def shank_inclination_deg(o: Observation) -> np.ndarray:

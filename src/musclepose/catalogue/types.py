@@ -93,7 +93,7 @@ class Observation:
         m = self.motion
         q = m.q.detach().to(torch.float64).cpu()
         with torch.no_grad():
-            qd = m.velocities()[0].detach().to(torch.float64).cpu() if m.n_frames > 2 else torch.zeros_like(q)
+            qd = m.velocity().detach().to(torch.float64).cpu() if m.n_frames > 3 else torch.zeros_like(q)
             return foot_contact(m.body, q, qd).weight.numpy()
 
 

@@ -68,6 +68,9 @@ def squat_kinetics(body: Body, reps: int, depth: float) -> dict:
         "vertical_grf_bw": [float(grf.min()), float(grf.max())],
         "max_root_residual_n": float(abs(kin.residual_force).max()),
         "max_unexplained_muscle_moment_nm": float(abs(kin.muscle_residual).max()),
+        "unexplained_muscle_moment_nm": {
+            n: float(abs(kin.muscle_residual[:, k]).max()) for k, n in enumerate(body.dof_names[6:])
+        },  # fmt: skip
         "physics_ms": 1000 * elapsed,
         "analysis": analyze_motion(motion, exercise="squat", kinetics=kin).to_dict(),
     }

@@ -17,7 +17,7 @@ from scipy.interpolate import CubicSpline
 from scipy.signal import butter, sosfiltfilt
 
 from ..body import Body
-from .differentiate import derivatives
+from .differentiate import central_velocity, derivatives
 from .quality import FrameQuality
 
 __all__ = ["Motion"]
@@ -107,6 +107,10 @@ class Motion:
     def velocities(self, method: str = "central", **kw) -> tuple[torch.Tensor, torch.Tensor]:
         """``(qd, qdd)`` per second, see :func:`musclepose.motion.differentiate.derivatives`."""
         return derivatives(self.q, self.fps, method=method, **kw)
+
+    def velocity(self) -> torch.Tensor:
+        """``qd`` of :meth:`velocities` (central differences) alone, in a third of its memory."""
+        return central_velocity(self.q, self.fps)
 
     def filtered(self, cutoff_hz: float, order: int = 4) -> Motion:
         """Zero-phase Butterworth low-pass (scipy ``sosfiltfilt``; effective order 2x).

@@ -126,7 +126,7 @@ class Kinetics:
 
     def moment(self, dof: str) -> np.ndarray:
         """One DoF's internal joint moment over time, N m/kg."""
-        return self.per_kg[:, self.motion.body.dof_index(dof)]
+        return self.tau[:, self.motion.body.dof_index(dof)].detach().cpu().numpy() / self.mass_kg
 
 
 def generator_index(body, generator: str) -> int:
@@ -219,7 +219,7 @@ def feet_on_floor(motion: Motion, qd: torch.Tensor | None = None) -> dict[str, n
     """Which feet touch the (static) floor, per frame ``(T,)`` bool: the smooth contact weight
     of :func:`musclepose.body.contact.foot_contact` above one half."""
     if qd is None:
-        qd = motion.velocities()[0]
+        qd = motion.velocity()
     w = contact_weights(motion.body, motion.q, qd).weight.detach().cpu().numpy()
     return {foot: w[:, k] > 0.5 for k, foot in enumerate(FEET)}
 
@@ -467,7 +467,10 @@ def _in_windows(motion: Motion, t_start: float, window_s: float, kw: dict) -> Ki
 
 
 def _allocate(k: Kinetics, n_t: int) -> dict[str, Any]:
-    """Empty stitched arrays shaped like window ``k``'s for ``n_t`` frames; the bulky per-DoF ones in float32."""
+    """Empty stitched arrays shaped like window ``k``'s for ``n_t`` frames: the bulky per-DoF ones in float32
+    (angles to 1e-7 rad, moments to 1e-7 of their size), the per-muscle ones in float16 (activations in
+    [0, 1] to 2.4e-4, residual moments to 5e-4 of their size; what is reported of them is a repetition's
+    peak, to two decimals). For an hour at 100 Hz these are 470 MB instead of 1.1 GB in float64."""
 
     def like(x, dtype=None):
         if x is None:
@@ -477,15 +480,15 @@ def _allocate(k: Kinetics, n_t: int) -> dict[str, Any]:
         return np.zeros((n_t, *x.shape[1:]), dtype=dtype or x.dtype)
 
     return {
-        "q": like(k.motion.q),
+        "q": like(k.motion.q, torch.float32),
         "qd": like(k.qd, torch.float32),
         "qdd": like(k.qdd, torch.float32),
         "tau": like(k.tau, torch.float32),
         "residual_force": like(k.residual_force),
         "residual_moment": like(k.residual_moment),
         "ambiguous": like(k.ambiguous),
-        "activations": like(k.activations, np.float32),
-        "muscle_residual": like(k.muscle_residual, np.float32),
+        "activations": like(k.activations, np.float16),
+        "muscle_residual": like(k.muscle_residual, np.float16),
         "grf": {},
         "cop": {},
         "supports": {},

@@ -109,8 +109,9 @@ def _hinge_flexion(proximal: np.ndarray, distal: np.ndarray, sign: float) -> np.
 
 
 # Forward kinematics of a long motion is computed this many frames at a time: the full result
-# of a 1-hour recording at 100 Hz (rotations, origins, 72 landmarks) would take 1.2 GB.
-FK_BLOCK = 20_000
+# of a 1-hour recording at 100 Hz (rotations, origins, 72 landmarks) would take 1.2 GB, and a
+# 20,000-frame block's result and temporaries still about 400 MB; 5,000 frames take about 100 MB.
+FK_BLOCK = 5_000
 
 
 def long_motion(motion: Motion) -> bool:

@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..body.contact import foot_contact
+from ..body.contact import foot_contact_summary
 from ..catalogue import exercise as catalogue_exercise
+from ..motion.differentiate import central_velocity
 from ..motion.quality import intervals
 
 __all__ = ["MovementCheck", "check_movement", "leg_alternation_per_s"]
@@ -70,10 +71,11 @@ def _feet(motion: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Contact weight ``(T, 2)``, lowest sole point height above the floor ``(T, 2)`` and its speed
     relative to the floor (a belt's where the stance feet move together, module docstring)."""
     q = motion.q.detach().to(torch.float64).cpu()
-    with torch.no_grad():
-        qd = motion.velocities()[0].detach().to(torch.float64).cpu() if motion.n_frames > 2 else torch.zeros_like(q)
-        c = foot_contact(motion.body, q, qd, floor_velocity="auto")
-    return c.weight.numpy(), c.height.amin(-1).numpy(), c.speed.amin(-1).numpy()
+    with torch.no_grad():  # foot_contact's numbers, in blocks (long recordings)
+        fps = float(motion.fps)
+        weight, height, speed = foot_contact_summary(motion.body, q, lambda x: central_velocity(x, fps),
+                                                     floor_velocity="auto")  # fmt: skip
+    return weight.numpy(), height.numpy(), speed.numpy()
 
 
 def leg_alternation_per_s(motion: Any) -> float:

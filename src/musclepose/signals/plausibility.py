@@ -139,7 +139,11 @@ def check_plausibility(motion: Any, kinetics: Any = None, exercise: str | None =
     # Joint speed on the coordinates the findings use.
     q = motion.q.detach().cpu().numpy()
     if t >= 3:
-        speed = np.degrees(np.abs(np.gradient(q[:, 6:], 1.0 / fps, axis=0)))
+        # Column by column into one array: the same numbers as one np.gradient of the whole, without
+        # its three full-size temporaries (a 1-hour recording's joint speeds are 120 MB each).
+        speed = np.empty((t, q.shape[1] - 6))
+        for j in range(speed.shape[1]):
+            speed[:, j] = np.degrees(np.abs(np.gradient(q[:, 6 + j], 1.0 / fps)))
         for a, b in _over(speed.max(1), limits.joint_speed_deg_s):
             j = int(np.argmax(speed[a : b + 1].max(0)))
             top = float(speed[a : b + 1, j].max())
@@ -148,11 +152,11 @@ def check_plausibility(motion: Any, kinetics: Any = None, exercise: str | None =
             trusted[a : b + 1] = False
             trusted_k[max(0, a - reach) : b + reach + 1] = False
     if kinetics is not None and kinetics.motion.n_frames == t:
-        per_kg = kinetics.per_kg
         for k in range(6, len(names)):
             lim = limits.moment(names[k])
-            for a, b in _over(per_kg[:, k], lim):
-                v = per_kg[a : b + 1, k]
+            per_kg = kinetics.moment(names[k])  # one column at a time (not the (T, 47) table)
+            for a, b in _over(per_kg, lim):
+                v = per_kg[a : b + 1]
                 unreliable.append(Unreliable(f"{names[k]} moment", float(v[np.argmax(np.abs(v))]), lim, "N·m/kg",
                                              a, b, _cause(quality, a, b, fps, reach)))  # fmt: skip
                 trusted_k[a : b + 1] = False

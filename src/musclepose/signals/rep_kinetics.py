@@ -87,11 +87,12 @@ def rep_kinetics(
     t = kinetics.motion.n_frames
     trusted = np.ones(t, dtype=bool) if trusted is None else np.asarray(trusted, dtype=bool)
     out = []
+    columns = {d: kinetics.moment(d) for d in _dof_names()}  # once, not per repetition
     for k, (a, b) in enumerate(_windows(analysis, t)):
         m = trusted[a:b]
         if not len(m) or m.mean() < 0.5:
             m = np.zeros(b - a, dtype=bool)  # too little of it trusted: no peaks
-        moments = {d: _signed_peak(kinetics.moment(d)[a:b][m]) for d in _dof_names()}
+        moments = {d: _signed_peak(x[a:b][m]) for d, x in columns.items()}
         grf = {
             foot: (None if not m.any() else float(np.max(g[a:b, 1][m]) / weight)) for foot, g in kinetics.grf.items()
         }

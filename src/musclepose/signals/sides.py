@@ -113,30 +113,32 @@ def side_reports(
     upper = bool(ex and ex.upper_body)
     norms = ex.symmetry if ex is not None else SymmetryNorms()
     body = motion.body
-    q = np.degrees(motion.q.detach().cpu().numpy())
+    q = motion.q.detach().cpu().numpy()  # in degrees per repetition below (not a copy of the whole)
     t = len(q)
     trusted = reliability.trusted if reliability is not None else np.ones(t, dtype=bool)
     trusted_k = reliability.trusted_kinetics if reliability is not None else np.ones(t, dtype=bool)
     depth_dof = "elbow_flexion" if upper else "knee_flexion"
     moments_of = _ARM_MOMENTS if upper else _LEG_MOMENTS
     has_kin = kinetics is not None and kinetics.motion.n_frames == t
-    per_kg = kinetics.per_kg if has_kin else None
+    tau = kinetics.tau.detach().cpu().numpy() if has_kin else None
+    mass = kinetics.mass_kg if has_kin else 1.0
     reps = []
     for k, (a, b) in enumerate(windows):
-        win = np.zeros(t, dtype=bool)
-        win[a : b + 1] = True
-        depth = {s: _peak(q[:, body.dof_index(f"{depth_dof}_{s}")], win & trusted) for s in "rl"}
+        # Each repetition's own frames (a slice, not a mask over the whole recording: an hour holds
+        # over a thousand repetitions).
+        win = slice(a, b + 1)
+        depth = {s: _peak(np.degrees(q[win, body.dof_index(f"{depth_dof}_{s}")]), trusted[win]) for s in "rl"}
         moments: dict[str, dict[str, float | None]] = {}
         share = None
         if has_kin:
-            m = win & trusted_k
+            m = trusted_k[win]
             for label, stem, sign in moments_of:
                 moments[label] = {}
                 for s in "rl":
-                    x = per_kg[:, body.dof_index(f"{stem}_{s}")]
+                    x = tau[win, body.dof_index(f"{stem}_{s}")] / mass  # kinetics.per_kg's column
                     moments[label][s] = _peak(sign * x if sign else np.abs(x), m)
             if not upper and m.any():
-                r, l = (np.clip(kinetics.grf[f][m, 1], 0.0, None).sum() for f in ("foot_r", "foot_l"))
+                r, l = (np.clip(kinetics.grf[f][win][m, 1], 0.0, None).sum() for f in ("foot_r", "foot_l"))
                 share = _num(100.0 * r / (r + l)) if r + l > 0 else None
         reps.append(RepSides(k, depth, moments, share))
     return reps, _asymmetry(reps, "arm" if upper else "leg", norms)

@@ -5,9 +5,10 @@ Each builder maps the repetition progress ``u = s(t) x amplitude`` (0 standing o
 values, which the defaults follow (and ``docs/validation_exercises.md`` checks against real
 recordings):
 
-- squat: 95-105 deg peak knee flexion, 34-38 deg ankle dorsiflexion, ~100 deg hip flexion and
-  a trunk 40-50 deg from vertical at the bottom of a bodyweight squat (the AddBiomechanics
-  squat recording used for calibration; Schoenfeld 2010, *J Strength Cond Res* 24:3497-3506);
+- squat: 95-105 deg peak knee flexion, 26-38 deg ankle dorsiflexion, ~100 deg hip flexion,
+  20-52 deg of spine flexion and a trunk (hip-to-shoulder line) 35-65 deg from vertical at the
+  bottom of a bodyweight squat, hips first on the way down (the AddBiomechanics squat recording
+  used for calibration; Schoenfeld 2010, *J Strength Cond Res* 24:3497-3506; ``SQUAT_NORMAL``);
 - deadlift: at lift-off ~60-80 deg knee flexion, hips above the knees, trunk ~45-60 deg
   from vertical, arms near vertical with the bar over the mid-foot (Escamilla et al. 2000,
   *Med Sci Sports Exerc* 32:1265-1275);
@@ -27,6 +28,7 @@ import torch
 
 from ...body import Body
 from ...body.contact_points import contact_point_local
+from ...body.kinematics import centre_of_mass, forward_kinematics
 from .base import (
     SIDES,
     Clip,
@@ -46,7 +48,7 @@ from .base import (
 from .ik import leg_ik
 from .profiles import min_jerk_move, smooth_bump
 
-__all__ = ["build_deadlift", "build_lunge", "build_sit_to_stand", "build_squat"]
+__all__ = ["SQUAT_NORMAL", "build_deadlift", "build_lunge", "build_sit_to_stand", "build_squat"]
 
 _UPPER_NOISE = [
     "lumbar_bending",
@@ -107,6 +109,77 @@ def _hold_neck(d: Design, fk=None) -> None:
 
 
 # ----------------------------------------------------------------------------- squat
+# The normal range of a clean squat's angles at the bottom, per degree of knee flexion (the
+# randomisation draws each subject's rate from it; registry.GENERATORS["squat"].ranges):
+# - spine flexion (thorax on pelvis): 20-52 deg at 100 deg of knee flexion. Lumbar flexion alone
+#   grows 13-26 deg over the descent of a back squat (McKean, Dunn & Burkett 2010, J Strength
+#   Cond Res 24:2731; women 13, men 26), and the lower thoracic spine adds to it between the
+#   pelvis and the thorax; OpenSim's own IK of the AddBiomechanics squat (squats1, ~101 deg)
+#   reads 43-56 deg of lumbar flexion at the bottoms (its single lumbar joint spans pelvis to
+#   thorax), toward the range's top. The previous generator held 10-15 deg.
+# - pelvis (anterior) tilt: 28-40 deg, around the previous engine's 36 (OpenSim's IK of squats1
+#   reads less, 22-33 deg, at its bottoms).
+# The shank's lean is not drawn: it is the one that brings the centre of mass (with the load) over
+# the mid-foot at the bottom (:func:`_balanced_shank`), so the hips go back as the trunk leans,
+# and a subject whose trunk leans more has more upright shins (as less mobile ankles go with
+# more trunk lean, Fuglsang et al. 2017, J Strength Cond Res 31:3024). The hip-to-shoulder line
+# then leans 33-70 deg from vertical at the bottom (means 49 and 59 deg at 80-100 and 100-118
+# deg of knee flexion; a trunk 40-50 deg from vertical in parallel squats, Schoenfeld 2010) and
+# the shins 12-37 deg.
+SQUAT_NORMAL = {"spine_per_depth": (0.20, 0.52), "tilt_per_depth": (0.28, 0.40)}
+_SPINE_LAG = 3.0  # the spine flexes late, near the bottom: s^3 of it at progress s
+_SPINE_CAP = deg(50.0)  # a clean squat's spine flexion at any depth
+_LEAN_FAULT = deg(30.0)  # the most a forward-lean fault adds to the trunk's inclination
+
+
+def _balanced_shank(
+    d: Design,
+    guesses: tuple[np.ndarray, np.ndarray],
+    progress: np.ndarray,
+    legs,
+    load: dict[str, Any],
+    extra: np.ndarray | float = 0.0,
+    steps: int = 2,
+) -> np.ndarray:
+    """The shank lean (rad per frame) ``a * guesses[0] + b * guesses[1]`` whose centre of mass (body
+    and ``load``) moves from where it stood towards the mid-foot with ``progress``, reaching it at the
+    bottom: (a, b) from Newton steps on the legs solved by ``legs(shank)`` at the deepest frame and
+    at half depth. The two profiles follow the trunk's lean and the spine's (later) flexion, so the
+    shins lean back as the spine carries the trunk forward, at its pace: the centre of mass stays
+    over the feet all the way (Schoenfeld 2010: the bottom of a squat holds it over the mid-foot).
+    The legs are left solved for the result plus ``extra`` (a fault's lean beyond the balance)."""
+    q0, body = d.q.clone(), d.body
+    first = int(np.argmax(progress > 0.95))  # the first descent's bottom, and its half-way frame
+    frames = np.array([first, int(np.argmax(progress > 0.5 * progress[first]))])
+    mb = float(body.tensors(d.q.dtype, d.q.device).masses.sum())
+
+    def offsets(ab: np.ndarray) -> np.ndarray:
+        d.q = q0.clone()
+        legs(ab[0] * guesses[0] + ab[1] * guesses[1])
+        with torch.no_grad():
+            q = d.q[frames]
+            c = centre_of_mass(body, q)[:, 0]
+            fk = forward_kinematics(body, q)
+            if load["mass_kg"] > 0:
+                pt = world_points(body, fk, load["segments"], load["points_local"]).mean(1)[:, 0]
+                c = (mb * c + load["mass_kg"] * pt) / (mb + load["mass_kg"])
+            mid = torch.as_tensor(0.5 * (np.asarray(d.ball) + np.asarray(d.heel)))
+            foot = world_points(body, fk, ["foot_r", "foot_l"], [mid, mid]).mean(1)[:, 0]
+        c0 = float(centre_of_mass(body, d.q[:1])[0, 0])  # standing, before the descent
+        target = c0 + (foot.numpy() - c0) * progress[frames]
+        return c.numpy() - target
+
+    ab, h = np.array([1.0, 0.0]), 0.05
+    for _ in range(steps):
+        e = offsets(ab)
+        jac = np.stack([(offsets(ab + h * np.eye(2)[i]) - e) / h for i in range(2)], axis=1)
+        ab = ab - np.linalg.lstsq(jac, e, rcond=None)[0]
+    shank = np.clip(ab[0] * guesses[0] + ab[1] * guesses[1], 0.0, deg(45.0)) + extra
+    d.q = q0.clone()
+    legs(shank)
+    return shank
+
+
 def build_squat(body: Body, p: dict[str, Any], faults: dict[str, Fault], rng: np.random.Generator) -> Clip:
     tl = make_timeline(p, faults, eccentric_first=True, rng=rng)
     d = Design(body, tl, p, rng)
@@ -117,18 +190,28 @@ def build_squat(body: Body, p: dict[str, Any], faults: dict[str, Fault], rng: np
     k0 = deg(5.0)
     depth = deg(p["depth_deg"]) * (1.0 - 0.45 * sev("shallow_depth"))
     knee = k0 + (depth - k0) * u
-    # Shank lean (~ankle dorsiflexion) at the bottom, capped at 38 deg (weight-bearing range ~45).
-    lean = min(0.36 * depth, deg(38.0)) * (1.0 - 0.35 * sev("forward_lean")) + deg(6.0) * sev("bar_path_drift")
-    shank_d = min(lean, deg(38.0))
-    shank = shank_d * u
-    # Trunk inclination at the bottom ~0.5 x knee flexion; forward lean adds up to 22 deg.
-    incline = (0.5 * depth + deg(22.0) * sev("forward_lean")) * u
+    # The pelvis tilts with the knees, the spine flexes late, near the bottom (as in a real deep
+    # bodyweight squat: squats1's spine gains two thirds of its flexion in the last third of the
+    # descent) and the shins lean as the balance asks. Each angle at the bottom grows with depth at
+    # this subject's rate (``*_per_depth``, drawn from SQUAT_NORMAL by the randomisation); a fault
+    # starts from the edge of that normal range, so that it is the excess beyond the normal for
+    # this depth.
+    prog = np.clip(tl.s, 0.0, 1.0)
+    u_spine = prog**_SPINE_LAG * tl.amplitude
+    fl, lumbar = sev("forward_lean"), sev("lumbar_flexion")
+    # A first guess of the shank's lean (~ankle dorsiflexion), before balancing.
+    shank = min(0.32 * depth, deg(38.0)) * u
+    tilt_rate = SQUAT_NORMAL["tilt_per_depth"][1] if fl > 0 else p["tilt_per_depth"]
+    spine_rate = SQUAT_NORMAL["spine_per_depth"][1] if lumbar > 0 else p["spine_per_depth"]
     hip_cap = deg(122.0) - (knee - shank)  # keep hip flexion inside the AAOS range with a margin
-    tilt = _trunk(d, incline, 0.72, hip_cap)
-    wink = sev("lumbar_flexion") * u**2
+    # Forward lean adds up to _LEAN_FAULT of trunk inclination, 72 % of it at the hips.
+    tilt = smooth_min((tilt_rate * depth + 0.72 * _LEAN_FAULT * fl) * u, hip_cap)
+    spine = smooth_min(spine_rate * depth, _SPINE_CAP) * u_spine + 0.28 * _LEAN_FAULT * fl * u
+    d.add("lumbar_flexion", 0.65 * spine)
+    d.add("thoracic_flexion", 0.35 * spine)
+    wink = lumbar * u**2
     tilt = tilt - deg(10.0) * wink
     d.add("lumbar_flexion", deg(26.0) * wink)
-    d.add("thoracic_flexion", deg(16.0) * sev("bar_path_drift") * u)
 
     asym = faults.get("asymmetric_drive")
     a = asym.severity if asym else 0.0
@@ -138,21 +221,6 @@ def build_squat(body: Body, p: dict[str, Any], faults: dict[str, Fault], rng: np
     valgus = _valgus(d, faults.get("knee_valgus"), u, 14.0)
     d.add_noise(_UPPER_NOISE)
     sway = float(p.get("sway_m", 0.004)) * d.breath
-    standing_legs(
-        d,
-        p["stance_width_m"],
-        deg(p["toe_out_deg"]),
-        knee,
-        shank,
-        tilt,
-        pitch,
-        valgus,
-        lateral,
-        sway,
-        lst=-m * deg(2.5) * a * u,
-        rotation=m * deg(5.0) * a * u,
-    )
-    d.add("thoracic_flexion", -deg(p.get("sway_deg", 0.8)) * d.breath)
     load = load_spec(body, p["load_kg"], p["load_position"])
     if load["position"] == "back":
         # Hands on a bar across the upper back (grip ~0.8 m): retracted scapulae, extended and
@@ -169,6 +237,27 @@ def build_squat(body: Body, p: dict[str, Any], faults: dict[str, Fault], rng: np
         d.sym("shoulder_flexion", deg(15.0) + deg(65.0) * u)
         d.sym("elbow_flexion", deg(12.0))
         d.sym("elbow_pronation", deg(70.0))
+
+    def legs(sh: np.ndarray) -> None:
+        standing_legs(
+            d,
+            p["stance_width_m"],
+            deg(p["toe_out_deg"]),
+            knee,
+            sh,
+            tilt,
+            pitch,
+            valgus,
+            lateral,
+            sway,
+            lst=-m * deg(2.5) * a * u,
+            rotation=m * deg(5.0) * a * u,
+        )
+
+    # Bar drift: the knees travel forward and the upper back rounds, the load ahead of the balance.
+    _balanced_shank(d, (shank, shank[np.argmax(u)] * u_spine), u, legs, load, deg(6.0) * sev("bar_path_drift") * u)
+    d.add("thoracic_flexion", deg(16.0) * sev("bar_path_drift") * u)
+    d.add("thoracic_flexion", -deg(p.get("sway_deg", 0.8)) * d.breath)
     _hold_neck(d)
     planted = np.ones(d.T, dtype=bool)
     heel = d.heel_down(pitch["r"])

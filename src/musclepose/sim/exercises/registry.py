@@ -18,7 +18,7 @@ from typing import Any
 from ...catalogue import EXERCISES, Exercise, FaultSpec
 from .isolation import build_bicep_curl, build_front_raise, build_shoulder_shrug
 from .jump import build_jumping_jack
-from .lower import build_deadlift, build_lunge, build_sit_to_stand, build_squat
+from .lower import SQUAT_NORMAL, build_deadlift, build_lunge, build_sit_to_stand, build_squat
 from .upper import build_bent_over_row, build_overhead_press, build_push_up
 
 __all__ = ["COMMON", "GENERATORS", "ISOLATION_GENERATORS", "Generator"]
@@ -89,13 +89,20 @@ GENERATORS: dict[str, Generator] = {
     "squat": _gen(
         "squat",
         build_squat,
-        {"depth_deg": 105.0, "stance_width_m": 0.34, "toe_out_deg": 15.0, "grip_width_m": 0.8},
+        {
+            "depth_deg": 105.0,
+            "stance_width_m": 0.34,
+            "toe_out_deg": 15.0,
+            "grip_width_m": 0.8,
+            **{k: 0.5 * (lo + hi) for k, (lo, hi) in SQUAT_NORMAL.items()},
+        },
         {
             "depth_deg": (80.0, 135.0),
             "stance_width_m": (0.24, 0.50),
             "toe_out_deg": (0.0, 30.0),
             **_TEMPO,
             "load_kg": (0.0, 100.0),
+            **SQUAT_NORMAL,
         },
         {"load_position": ("none", "back")},
     ),
