@@ -12,7 +12,7 @@ import ctypes
 import ctypes.util
 import functools
 
-__all__ = ["release"]
+__all__ = ["bound_heap", "release"]
 
 # glibc's mallopt parameter: allocations above this many bytes get their own mapping, returned to
 # the system when freed. glibc raises it on its own (up to 32 MB) each time such a block is freed,
@@ -32,7 +32,12 @@ def _libc_function(name: str):
 
 
 @functools.cache
-def _fix_mmap_threshold() -> None:
+def bound_heap() -> None:
+    """Fix glibc's mmap threshold at 1 MB for the rest of the process (above; a no-op elsewhere).
+
+    Called where a long recording's block-by-block computation starts, not everywhere: every
+    allocation above 1 MB then costs a fresh mapping and its page faults, which makes the many
+    short clips of ``simulate`` (arrays of a few MB each) slower."""
     mallopt = _libc_function("mallopt")
     if mallopt is not None:
         mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
@@ -41,9 +46,7 @@ def _fix_mmap_threshold() -> None:
 def release() -> None:
     """Give freed heap memory back to the operating system (glibc only; a no-op elsewhere).
 
-    Called between the blocks of a long computation; the first call also fixes glibc's mmap
-    threshold (above), so that the next blocks' arrays do not settle in the heap."""
-    _fix_mmap_threshold()
+    Called between the blocks of a long computation (with :func:`bound_heap` at its start)."""
     trim = _libc_function("malloc_trim")
     if trim is not None:
         trim(0)

@@ -38,7 +38,7 @@ from ..body.contact import foot_contact as contact_weights
 from ..body.dynamics import root_residual
 from ..body.muscles import mtg_parameters, static_optimization
 from ..body.supports import detect_supports, supported_grf
-from ..memory import release
+from ..memory import bound_heap, release
 from .core import Motion
 
 __all__ = [
@@ -431,6 +431,7 @@ def compute_kinetics(
 
 def _in_windows(motion: Motion, t_start: float, window_s: float, kw: dict) -> Kinetics:
     """:func:`compute_kinetics` window by window (with :data:`MARGIN_S` of context), stitched."""
+    bound_heap()  # the windows' arrays in their own mappings, returned when freed
     n_t, fps = motion.n_frames, float(motion.fps)
     step, margin = int(round(window_s * fps)), int(round(MARGIN_S * fps))
     out: dict[str, Any] = {}

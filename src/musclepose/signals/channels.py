@@ -46,7 +46,7 @@ import numpy as np
 import torch
 
 from ..body import FKResult, forward_kinematics
-from ..memory import release
+from ..memory import bound_heap, release
 
 if TYPE_CHECKING:
     from ..motion.core import Motion
@@ -139,6 +139,7 @@ def compute_channels(motion: Motion, fk: FKResult | None = None) -> dict[str, np
     if fk is not None or not long_motion(motion):
         parts = [_raw_channels(motion.body, fk if fk is not None else motion_fk(motion))]
     else:
+        bound_heap()
         q = motion.q.detach().to(torch.float64).cpu()
         with torch.no_grad():
             parts = [_raw_channels(motion.body, forward_kinematics(motion.body, q[a : a + FK_BLOCK]))

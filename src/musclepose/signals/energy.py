@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..body import FKResult
-from ..memory import release
+from ..memory import bound_heap, release
 from .channels import FK_BLOCK, long_motion, motion_fk
 from .smoothing import derivative, lowpass
 
@@ -142,6 +142,7 @@ _MARGIN_S = 5.0
 
 def _segment_energy_in_blocks(motion: Motion, cutoff_hz: float | None) -> MechanicalEnergy:
     """:func:`segment_energy` of a long motion, :data:`~.channels.FK_BLOCK` frames at a time (bounded memory)."""
+    bound_heap()
     n, margin = motion.n_frames, int(round(_MARGIN_S * motion.fps))
     kinetic, potential = np.zeros(n), np.zeros(n)
     for a in range(0, n, FK_BLOCK):
