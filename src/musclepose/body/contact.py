@@ -38,6 +38,9 @@ _EPS = 1e-9
 #: Slowest floor speed (m/s) that ``floor_velocity="auto"`` takes for a treadmill belt (0.3 m/s is
 #: ~1 km/h, below any walking belt; a static floor's estimate is a few cm/s of marker noise).
 MIN_BELT_SPEED = 0.3
+#: Default bands (m above the floor, m/s relative to it) over which a sole point's contact weight falls from 1 to 0.
+HEIGHT_BAND = (0.02, 0.06)
+SPEED_BAND = (0.3, 1.2)
 
 
 def sole_points_local(body: Body) -> tuple[tuple[float, float, float], ...]:
@@ -140,8 +143,8 @@ def foot_contact(
     *,
     floor_y: float | torch.Tensor | None = None,
     floor_velocity: torch.Tensor | str | None = None,
-    height_band: tuple[float, float] = (0.02, 0.06),
-    speed_band: tuple[float, float] = (0.3, 1.2),
+    height_band: tuple[float, float] = HEIGHT_BAND,
+    speed_band: tuple[float, float] = SPEED_BAND,
     floor_quantile: float = 0.1,
 ) -> FootContact:
     """Smooth contact weights of both feet from the kinematics.
@@ -182,11 +185,17 @@ def foot_contact(
     else:
         floor = torch.as_tensor(floor_y, dtype=q.dtype, device=q.device)
     fv = _floor_velocity(floor_velocity, vel, lowest, q)
+    height, speed, w, weight = _weights(y, vel, floor, fv, height_band, speed_band)
+    return FootContact(weight, w, height, speed, floor, fv, pts)
+
+
+def _weights(y, vel, floor, fv, height_band, speed_band):
+    """Each sole point's height ``(..., 2, 3)`` above ``floor``, speed relative to the floor moving at
+    ``fv``, contact weight ``w``, and each foot's weight ``(..., 2)`` (:func:`foot_contact`)."""
     height = y - floor[..., None, None]
     speed = torch.sqrt(((vel - fv[..., None, None, :]) ** 2).sum(-1) + _EPS**2)
     w = _smooth_off(height, *height_band) * _smooth_off(speed, *speed_band)
-    weight = 1.0 - (1.0 - w).prod(-1)
-    return FootContact(weight, w, height, speed, floor, fv, pts)
+    return height, speed, w, 1.0 - (1.0 - w).prod(-1)
 
 
 def _lowest_velocity(vel: torch.Tensor, lowest: torch.Tensor) -> torch.Tensor:
@@ -254,10 +263,8 @@ def foot_contact_summary(
     weight, height, speed = (q.new_empty((t, 2)) for _ in range(3))
     for a in range(0, t, CONTACT_BLOCK):
         b = min(t, a + CONTACT_BLOCK)
-        h = (y[a:b] - floor[..., None]).view(-1, 2, 3)
-        sp = torch.sqrt(((vel[a:b].view(-1, 2, 3, 3) - fv[..., None, None, :]) ** 2).sum(-1) + _EPS**2)
-        w = _smooth_off(h, 0.02, 0.06) * _smooth_off(sp, 0.3, 1.2)
-        weight[a:b] = 1.0 - (1.0 - w).prod(-1)
+        h, sp, _, weight[a:b] = _weights(y[a:b].view(-1, 2, 3), vel[a:b].view(-1, 2, 3, 3), floor, fv,
+                                         HEIGHT_BAND, SPEED_BAND)  # fmt: skip
         height[a:b] = h.amin(-1)
         speed[a:b] = sp.amin(-1)
     return weight, height, speed
