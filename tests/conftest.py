@@ -44,3 +44,14 @@ def body():
     from musclepose.body import Body
 
     return Body.standard(1.75, 70.0, "male")
+
+
+@pytest.fixture
+def one_thread():
+    """Torch on one thread inside the test (timings and small models on a shared 2-core machine)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -206,3 +206,19 @@ def test_analyze_grade_agrees_with_the_faults_it_reports(refdata):
     assert [rep["faults"] for rep in a["reps"]] == [[]] * 5
     assert a["grade"] in ("A", "B") and not a.get("grade_cap")
     assert a["recognition"]["exercise"] == "squat" and a["recognition"]["from"] == "given (--exercise)"
+
+
+def test_a_real_labelled_fault_caps_the_grade(refdata):
+    """A real person's deep squat done wrong (UI-PRMD s03, the labelled incorrect episode) is screened by
+    the real-data form model, which finds a pronounced fault: the grade is capped to agree with it. The
+    same person's correct episode keeps its grade, uncapped."""
+    folder = "labelled/uiprmd_kinect/{}/Positions/m01_s03_e01_positions{}.txt.gz"
+    r = invoke("analyze", refdata(folder.format("incorrect", "_inc")), "--json")
+    assert r.exit_code == 0, r.output
+    a = json.loads(r.stdout)["analysis"]
+    assert any(rep["faults"] for rep in a["reps"]) and a["recognition"]["exercise"] == "deep_squat"
+    assert a["grade"] in ("C", "D", "F") and a["grade_cap"] == f"at most {a['grade']} with a pronounced fault"
+    r = invoke("analyze", refdata(folder.format("correct", "")), "--json")
+    assert r.exit_code == 0, r.output
+    a = json.loads(r.stdout)["analysis"]
+    assert not any(rep["faults"] for rep in a["reps"]) and not a.get("grade_cap")

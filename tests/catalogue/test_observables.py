@@ -125,3 +125,20 @@ def test_running_stance_measures(body):
     assert st["r"] and st["l"]
     m = measure_exercise(o, "run")
     assert 0.05 < m["contact_time"] < 2.0 and "stance_vertical_grf" not in m  # no kinetics given
+
+
+def test_weight_shift_reads_across_the_feet_and_not_on_a_seat(body):
+    """The left-right load share needs the feet to carry the body: on a chair (the centre of mass
+    behind the heels) it is undefined, and a stance with one foot ahead is not a shift to a side."""
+    sts = generate("sit_to_stand", body, {"reps": 2, "fps": 50.0}, rng=3)
+    o = observe(sts)
+    shift = ob.weight_shift_pct(o)
+    hip = o.fk.origins[:, body.segment_index("pelvis"), 1].numpy()
+    seated, standing = hip < hip.min() + 0.03, hip > hip.max() - 0.03
+    assert np.isnan(shift[seated]).all()
+    assert np.isfinite(shift[standing]).all() and np.abs(shift[standing]).max() < 3.0
+    # A clean lunge: the feet 0.6-0.9 m apart front to back, the body centred between them across.
+    # Along the line joining the feet the centre of mass reads 27-45 % "towards" the front foot.
+    for k in range(3):
+        lunge = observe(generate("lunge", body, {"reps": 2, "fps": 50.0}, rng=k))
+        assert ob.weight_shift(lunge) < EXERCISES["squat"].faults["asymmetric_drive"].normal

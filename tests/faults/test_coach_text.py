@@ -22,7 +22,7 @@ HEEL = DetectedFault("heel_lift", probability=1.0, severity=0.8, value=0.059, un
 
 
 class Screen:  # the form screen's interface, finding one pronounced heel lift
-    def screen(self, exercise, measures):
+    def screen(self, exercise, measures, video=False):
         return [HEEL]
 
 

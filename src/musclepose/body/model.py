@@ -350,9 +350,9 @@ class Body:
         self._cache[key] = out
         return out
 
-    def to_mjcf(self, name: str = "musclepose_body") -> str:
-        """MuJoCo MJCF XML of this body; ``qpos`` maps 1:1 onto ``q`` (see :mod:`.mjcf`)."""
-        return body_to_mjcf(self, name)
+    def to_mjcf(self, name: str = "musclepose_body", **options: Any) -> str:
+        """MuJoCo MJCF XML of this body; ``qpos`` maps 1:1 onto ``q``; ``options`` add actuators (see :mod:`.mjcf`)."""
+        return body_to_mjcf(self, name, **options)
 
     def __repr__(self) -> str:
         return f"Body(height_m={self.height_m:.3f}, mass_kg={self.mass_kg:.1f}, sex={self.sex!r})"

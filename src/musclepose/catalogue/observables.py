@@ -135,24 +135,43 @@ def asymmetry(o: Observation) -> float:
     return rep_max(o, diff)
 
 
+# How far (m) the centre of mass may sit beyond the heels or the balls of the feet and still count as
+# standing on them: the soles reach a few cm past the contact points used here.
+SUPPORT_MARGIN_M = 0.05
+
+
 def weight_shift_pct(o: Observation) -> np.ndarray:
     """How much more of the body weight the right foot carries than the left, ``(R - L) / (R + L)``
-    in %, per frame, from where the centre of mass sits between the two mid-feet (static
-    equilibrium: the lever rule across the stance). It is the load share a force plate under
-    each foot would show while the movement is slow, and it does not depend on stance width."""
+    in %, per frame, from where the centre of mass sits between the two mid-feet across the body
+    (static equilibrium: the lever rule across the direction the feet point, on the floor). It is the
+    load share a force plate under each foot would show while the movement is slow, and it does not
+    depend on stance width or on one foot standing ahead of the other.
+
+    NaN where the feet do not hold the body: the centre of mass in front of the balls or behind the
+    heels (by more than ``SUPPORT_MARGIN_M``), e.g. seated on a chair, where the seat carries the
+    weight; or feet less than 5 cm apart across the body. (Along the line between the feet, a seated
+    person's centre of mass 30 cm behind feet 5 cm apart front-to-back read as an 80 % shift.)"""
     fk, body = o.fk, o.motion.body
-    mid = 0.5 * (
-        torch.as_tensor(contact_point_local(body, "ball")) + torch.as_tensor(contact_point_local(body, "heel"))
-    )
-    feet = [(fk.origins[:, i] + fk.rotations[:, i] @ mid).numpy() for i in
-            (body.segment_index("foot_r"), body.segment_index("foot_l"))]  # fmt: skip
+    pts = {k: torch.as_tensor(contact_point_local(body, k)) for k in ("ball", "heel")}
+    feet = {}
+    for side in ("r", "l"):
+        i = body.segment_index(f"foot_{side}")
+        org, rot = fk.origins[:, i], fk.rotations[:, i]
+        feet[side] = {k: (org + rot @ p.to(org.dtype)).numpy() for k, p in pts.items()}
     with torch.no_grad():
         com = centre_of_mass(body, o.motion.q.detach().to(torch.float64).cpu()).numpy()
-    across = (feet[0] - feet[1])[:, [0, 2]]
-    width = np.linalg.norm(across, axis=-1)
-    u = across / np.maximum(width, 1e-6)[:, None]
-    share_r = np.clip(((com - feet[1])[:, [0, 2]] * u).sum(-1) / np.maximum(width, 1e-6), 0.0, 1.0)
-    return 100.0 * (2.0 * share_r - 1.0)
+    # Forward is where the feet point (heel to ball, both feet): the pelvis turns against the feet in a
+    # lunge or a twist, and a turned axis would read the stance's length as a sideways shift.
+    fwd = sum(f["ball"] - f["heel"] for f in feet.values())[:, [0, 2]].astype(np.float64)
+    fwd /= np.maximum(np.linalg.norm(fwd, axis=-1, keepdims=True), 1e-9)
+    right = np.stack([-fwd[:, 1], fwd[:, 0]], -1)  # x anterior, z right: forward turned 90 deg to the right
+    mid = {s: 0.5 * (f["ball"] + f["heel"])[:, [0, 2]] for s, f in feet.items()}
+    width = ((mid["r"] - mid["l"]) * right).sum(-1)
+    share_r = np.clip(((com[:, [0, 2]] - mid["l"]) * right).sum(-1) / np.where(width > 0.05, width, np.nan), 0.0, 1.0)
+    ap = {k: np.stack([(f[k][:, [0, 2]] * fwd).sum(-1) for f in feet.values()]) for k in ("ball", "heel")}
+    c = (com[:, [0, 2]] * fwd).sum(-1)
+    on_feet = (c >= ap["heel"].min(0) - SUPPORT_MARGIN_M) & (c <= ap["ball"].max(0) + SUPPORT_MARGIN_M)
+    return np.where(on_feet, 100.0 * (2.0 * share_r - 1.0), np.nan)
 
 
 def weight_shift(o: Observation) -> float:

@@ -17,6 +17,7 @@ from .coach import coach
 from .convert import convert
 from .demo import demo
 from .evaluate import evaluate_app
+from .imitate import imitate
 from .imu_pose import evaluate_imu_pose, export_app, export_imu_pose_cmd, train_imu_pose
 from .predict import predict
 from .simulate import simulate
@@ -53,6 +54,7 @@ app.add_typer(train_app, name="train")
 app.add_typer(evaluate_app, name="evaluate")
 app.command()(coach)
 app.command()(predict)
+app.command()(imitate)
 train_app.command("imu-pose")(train_imu_pose)
 train_app.command("export-imu-pose")(export_imu_pose_cmd)
 evaluate_app.command("imu-pose")(evaluate_imu_pose)

@@ -21,11 +21,17 @@ from ..training.coach_state import export_coach
 from ..training.distributed import init_from_env
 from ._common import check_int_range, check_range, console, echo, error_message, fail
 from .form import train_form_cmd
+from .imitate import train_imitate_cmd
 from .motion import train_motion_cmd
+from .motion_tokens import train_motion_tokens_cmd
+from .muscle_nn import train_muscle_nn_cmd
 
 train_app = typer.Typer(help="Train MusclePose models.", no_args_is_help=True)
 train_app.command("motion")(train_motion_cmd)
 train_app.command("form")(train_form_cmd)
+train_app.command("imitate")(train_imitate_cmd)
+train_app.command("motion-tokens")(train_motion_tokens_cmd)
+train_app.command("muscle-nn")(train_muscle_nn_cmd)
 
 
 @train_app.command("coach")

@@ -18,7 +18,6 @@ prediction costs recall and precision, as it would for a user).
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from ..motion.video_fit import KeypointTrack, compute_threads, fit_camera_keypoints
+from ..motion.video_fit import compute_threads
+from ..pipelines.form_real import crop_to_rep
 from ..pipelines.form_screen import FormScreen, fault_measures
 from ..signals import analyze_motion
 from ..sim.randomize import random_clip
-from ..sim.sensors.camera import PinholeCamera, simulate_keypoints
+from ..sim.sensors.camera_view import camera_fit, random_camera
 
 __all__ = ["ScreenCounts", "evaluate_camera_screen", "random_camera"]
 
@@ -63,19 +63,6 @@ class ScreenCounts:
         return self.tp / max(1, self.tp + self.fp)
 
 
-def random_camera(rng: np.random.Generator, centre: np.ndarray) -> tuple[PinholeCamera, float]:
-    """A camera 3-4.5 m from ``centre`` (the subject's mean position), 0-90 deg round from the front
-    (either side), lens 0.8-1.5 m high, 55-70 deg field of view, 640x480; and its azimuth in degrees."""
-    az = float(rng.uniform(-90.0, 90.0))
-    dist = float(rng.uniform(3.0, 4.5))
-    h = float(rng.uniform(0.8, 1.5))
-    a = math.radians(az)
-    pos = (centre[0] + dist * math.cos(a), h, centre[2] + dist * math.sin(a))
-    cam = PinholeCamera.look_at(pos, (centre[0], 0.9, centre[2]), width=640, height=480,
-                                fov_deg=float(rng.uniform(55.0, 70.0)))  # fmt: skip
-    return cam, az
-
-
 def evaluate_camera_screen(
     screen: FormScreen,
     classify: Callable[[Any], str],
@@ -87,6 +74,7 @@ def evaluate_camera_screen(
     """Run both paths (module docstring) on ``n_clips`` clips drawn from ``seed``; ``classify(motion)``
     names the exercise. Returns the counts, the exercise accuracy and one record per clip."""
     clean, camera = ScreenCounts(), ScreenCounts()
+    per_rep, floored, camera_floored = ScreenCounts(), ScreenCounts(), ScreenCounts()
     records = []
     correct = 0
     rng = np.random.default_rng(seed)
@@ -99,32 +87,45 @@ def evaluate_camera_screen(
             a = analyze_motion(truth, exercise=ex).to_dict()
             found_clean = {f.name for f in screen.screen(ex, fault_measures(truth, ex, a))}
         clean.add(true, found_clean)
-        motion = truth.resampled(30.0) if abs(truth.fps - 30.0) > 1e-6 else truth
-        cam, az = random_camera(rng, motion.q[:, :3].numpy().mean(0))
-        kp = simulate_keypoints(motion.body, motion.q, cam, layout="mediapipe33", fps=30.0,
-                                generator=int(rng.integers(2**31 - 1)))  # fmt: skip
-        xyz = kp.camera_xyz.numpy().astype(np.float64)
-        names = kp.names
-        hips = 0.5 * (xyz[:, names.index("left_hip")] + xyz[:, names.index("right_hip")])
-        track = KeypointTrack(names, np.arange(motion.n_frames) / 30.0, kp.confidence.numpy().astype(np.float64),
-                              pixels=kp.pixels.numpy().astype(np.float64), world=xyz - hips[:, None],
-                              image_size=cam.image_size)  # fmt: skip
-        body = truth.body
+        az = float("nan")
         try:
-            fit = fit_camera_keypoints(track, height_m=body.height_m, mass_kg=body.mass_kg, sex=body.sex,
-                                       focal_px=cam.fx)  # fmt: skip
+            fit, az = camera_fit(truth, rng)
             pred = classify(fit.motion)
             with compute_threads(1):
                 a2 = analyze_motion(fit.motion, exercise=pred).to_dict()
-                found_cam = {f.name for f in screen.screen(pred, fault_measures(fit.motion, pred, a2))}
+                measures = fault_measures(fit.motion, pred, a2)
+                found_cam = {f.name for f in screen.screen(pred, measures)}
+                found_cam_floor = {f.name for f in screen.screen(pred, measures, video=True)}
+                rep_measures = _rep_measures(fit.motion, pred, a2)
+            found_rep = {f.name for m in rep_measures for f in screen.screen(pred, m)}
+            found_floor = {f.name for m in rep_measures for f in screen.screen(pred, m, video=True)}
         except ValueError as err:  # a fit that fails counts as nothing found
-            pred, found_cam = f"error: {err}", set()
+            pred, found_cam, found_cam_floor, found_rep, found_floor = f"error: {err}", set(), set(), set(), set()
         correct += pred == ex
         camera.add(true, found_cam)
+        camera_floored.add(true, found_cam_floor)
+        per_rep.add(true, found_rep)
+        floored.add(true, found_floor)
         rec = {"clip": i, "exercise": ex, "predicted": pred, "azimuth_deg": round(az, 1), "true": sorted(true),
-               "clean": sorted(found_clean), "camera": sorted(found_cam),
+               "clean": sorted(found_clean), "camera": sorted(found_cam), "camera_reps": sorted(found_rep),
+               "camera_reps_floored": sorted(found_floor),
                "seconds": time.perf_counter() - t0}  # fmt: skip
         records.append(rec)
         if progress is not None:
             progress(i + 1, rec)
-    return {"clean": clean, "camera": camera, "exercise_accuracy": correct / max(1, n_clips), "records": records}
+    return {"clean": clean, "camera": camera, "camera_floored": camera_floored, "camera_reps": per_rep,
+            "camera_reps_floored": floored,
+            "exercise_accuracy": correct / max(1, n_clips), "records": records}  # fmt: skip
+
+
+def _rep_measures(motion: Any, exercise: str, analysis: dict[str, Any]) -> list[dict[str, float]]:
+    """The fault measures of each repetition alone, as ``musclepose analyze`` screens a video
+    (:func:`musclepose.pipelines.form_real.motion_rep_faults`)."""
+    out = []
+    for rep in analysis.get("reps") or []:
+        crop, moved = crop_to_rep(motion, rep)
+        try:
+            out.append(fault_measures(crop, exercise, {**analysis, "reps": [moved]}))
+        except (ValueError, IndexError):
+            continue
+    return out

@@ -205,8 +205,8 @@ def is_checkpoint_folder(folder: Path) -> bool:
             return False
     except (OSError, ValueError, AttributeError):
         return False
-    known = {"config.json", "adapter", "train_state", "form_screen.json", "history.json", ".adapter.tmp",
-             ".train_state.tmp"}  # fmt: skip
+    known = {"config.json", "adapter", "train_state", "form_screen.json", "form_screen_video.json", "history.json",
+             ".adapter.tmp", ".train_state.tmp"}  # fmt: skip
     return all(p.name in known or p.suffix == ".safetensors" for p in folder.iterdir())
 
 

@@ -46,7 +46,7 @@ from .ask import encoder_body, result_events, with_sides
 from .checkpoint import check_adapter, load_checkpoint, read_config
 from .coach_inputs import ENCODER_FPS, decimation, encoder_inputs, keypoints_from_motion
 from .coach_physics import BodyCache, bridge_inputs
-from .form_screen import FormScreen, fault_measures, grf_in_bw
+from .form_screen import FormScreen, fault_measures, grf_in_bw, is_video
 from .imu_pose import imu_file_motion, is_imu_input
 from .labels import LabelMap, detect_faults
 from .results import ClipResult
@@ -278,7 +278,8 @@ class CoachModel:
         # A recording that does not show the exercise (a flight in a squat) is said to be unknown, not screened.
         said = exercise if analysis.screenable else UNKNOWN_MOVEMENT
         result = self.speak(x, said, analysis.to_dict(), info, peaks, measures, soft_tokens=soft_tokens,
-                            max_new_tokens=max_new_tokens, temperature=temperature)  # fmt: skip
+                            max_new_tokens=max_new_tokens, temperature=temperature,
+                            video=is_motion and is_video(source))  # fmt: skip
         capped, why = grade_cap(analysis.grade, [f.severity for f in result.faults])
         if why:
             analysis = replace(analysis, grade_cap=(capped, why))
@@ -320,6 +321,7 @@ class CoachModel:
         soft_tokens: bool = True,
         max_new_tokens: int = 320,
         temperature: float = 0.0,
+        video: bool = False,
     ) -> CoachResult:
         """From the encoder's input ``x (T, 58)`` at ``ENCODER_FPS`` and the clip's analysis dict:
         form screen, physics, summary and text. ``peak_moments`` None: from the encoder's physics;
@@ -329,7 +331,7 @@ class CoachModel:
         out = self.encoder(x[None], ENCODER_FPS)
         phys, states, tau_q, _ = bridge_inputs(out, 0, x.shape[0], body_info, self._bodies)
         if measures is not None and self.screen is not None:
-            faults = self.screen.screen(exercise, measures)
+            faults = self.screen.screen(exercise, measures, video=video)
         else:
             faults = detect_faults(out, 0, exercise, self.labels)
         times["encoder_physics"] = time.perf_counter() - t0

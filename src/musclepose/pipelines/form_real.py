@@ -44,7 +44,7 @@ from .form_features import (
     kinect_observables,
     working_arm,
 )
-from .form_screen import FormScreen, fault_measures
+from .form_screen import FormScreen, fault_measures, is_video
 from .recognize import form_assets
 
 __all__ = [
@@ -203,7 +203,7 @@ def motion_rep_faults(motion: Any, exercise: str, analysis: dict[str, Any], scre
     for i, rep in enumerate(analysis.get("reps") or []):
         crop, moved = crop_to_rep(motion, rep)
         measures = fault_measures(crop, exercise, {**analysis, "reps": [moved]})
-        faults = screen.screen(exercise, measures)
+        faults = screen.screen(exercise, measures, video=is_video(motion))
         out.append(RepFaults(i, float(rep["start_s"]), float(rep["end_s"]), faults, None,
                              "measured form screen (fitted on synthetic clips)"))  # fmt: skip
     return out

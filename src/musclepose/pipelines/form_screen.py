@@ -35,6 +35,7 @@ __all__ = [
     "exercise_measures",
     "fault_measures",
     "grf_in_bw",
+    "is_video",
     "measure_reps",
     "threshold_screen",
 ]
@@ -165,17 +166,24 @@ class FormScreen:
     told from another's; on the shipped data it raises test precision from 0.57 (one threshold
     per fault on its own observable) to 0.69 at the same recall."""
 
-    def __init__(self, exercises: dict[str, ExerciseScreen]) -> None:
+    def __init__(self, exercises: dict[str, ExerciseScreen], video_floors: dict[str, dict[str, float]] | None = None):
         self.exercises = exercises
+        # Per exercise and fault: the observable's value that a motion fitted from a camera reaches on
+        # correct form (a high quantile over synthetic clips filmed and fitted; ``form_screen_video.json``
+        # beside the screen, ``scripts/fit_camera_screen.py``). On video a finding must pass it too: the
+        # monocular fit's centimetre-scale noise otherwise read as knee valgus, heel lift and weight shift.
+        self.video_floors = video_floors or {}
 
     @property
     def rules(self) -> dict[str, dict[str, FaultRule]]:
         return {ex: e.rules for ex, e in self.exercises.items()}
 
-    def screen(self, exercise: str, measures: dict[str, float]) -> list[DetectedFault]:
+    def screen(self, exercise: str, measures: dict[str, float], video: bool = False) -> list[DetectedFault]:
         """The faults whose probability passes their threshold, most severe first; for an exercise
         the screen was not fitted on (no synthetic generator: a drop jump), the catalogue's published
-        cut-offs (:func:`threshold_screen`)."""
+        cut-offs (:func:`threshold_screen`). ``video``: the motion was fitted from a camera (see
+        :func:`is_video`): a fault's observable must also pass its video floor."""
+        floors = self.video_floors.get(exercise, {}) if video else {}
         e = self.exercises.get(exercise)
         if not measures:
             return []
@@ -191,6 +199,8 @@ class FormScreen:
             spec = EXERCISES[exercise].faults[name]
             if spec.normal is not None and v <= spec.normal:
                 continue  # within what healthy people show (published): not a fault, whatever the model says
+            if name in floors and v <= floors[name]:
+                continue  # within what the camera fit shows on correct form
             sev = min(1.0, max(0.05, rule.sev_a * v + rule.sev_b))
             unit, what = spec.unit_and_what()
             found.append(DetectedFault(name, round(p, 2), round(sev, 2), None, v * spec.sign, unit, what))
@@ -212,4 +222,18 @@ class FormScreen:
 
     @classmethod
     def load(cls, path: str | Path) -> FormScreen:
-        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+        """The screen in ``path``, with the video floors of ``form_screen_video.json`` beside it if present."""
+        screen = cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+        video = Path(path).with_name(VIDEO_FLOORS_FILE)
+        if video.is_file():
+            screen.video_floors = json.loads(video.read_text(encoding="utf-8"))["floors"]
+        return screen
+
+
+VIDEO_FLOORS_FILE = "form_screen_video.json"
+
+
+def is_video(motion: Any) -> bool:
+    """Whether ``motion`` was fitted from a camera's keypoints (:mod:`musclepose.motion.video_fit`)."""
+    meta = getattr(motion, "metadata", None)
+    return isinstance(meta, dict) and "video_fit" in meta

@@ -170,7 +170,7 @@ class LiveSession:
             if self.screen is not None and self.exercise is not None:
                 with compute_threads(1):
                     measures = fault_measures(fit.motion, self.exercise, {**doc, "reps": [r]})
-                faults = self.screen.screen(self.exercise, measures)
+                faults = self.screen.screen(self.exercise, measures, video=True)
             a, b = int(round(r["start_s"] * fit.motion.fps)), int(round(r["end_s"] * fit.motion.fps)) + 1
             conf = float(fit.frame_confidence[a:b].mean()) if b > a else 0.0
             depth = r.get("depth_knee_flexion_deg")

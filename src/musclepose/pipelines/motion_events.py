@@ -25,7 +25,7 @@ from ..catalogue import exercise as catalogue_exercise
 from ..language.prompts import DetectedFault
 from ..motion import Motion
 from ..signals.rep_events import FaultEvent, MotionEvents, RepEvents, fault_signal, fixed_phase, peak_phase
-from .form_screen import FormScreen, grf_in_bw, measure_reps
+from .form_screen import FormScreen, grf_in_bw, is_video, measure_reps
 
 __all__ = ["CHANNELS_HAVE_NO_SIDES", "FaultSignals", "motion_events", "recording_lacks"]
 
@@ -158,7 +158,11 @@ def motion_events(
     reps = []
     for k, rep in enumerate(analysis.reps):
         measured, events = sets.rep_events(rep_dicts[k], rep.start, rep.end, _phases(rep))
-        flagged = tuple(f.name for f in screen.screen(exercise, measured)) if screen is not None and measured else ()
+        flagged = (
+            tuple(f.name for f in screen.screen(exercise, measured, video=is_video(motion)))
+            if screen is not None and measured
+            else ()
+        )
         window = trusted[rep.start : rep.end + 1] if trusted is not None else None
         side = sides[k] if k < len(sides) else None
         reps.append(

@@ -72,7 +72,7 @@ def fault_signal(o: Observation, fault: str, exercise: str | None = None) -> dic
     if fault == "asymmetric_drive":
         if exercise is not None and _upper(exercise):
             return None
-        shift = ob.weight_shift_pct(o)  # + : more load on the right
+        shift = np.nan_to_num(ob.weight_shift_pct(o))  # + : more load on the right; NaN: not on the feet
         return {"r": np.maximum(shift, 0.0), "l": np.maximum(-shift, 0.0)}
     if fault == "forward_lean":
         return ob.trunk_inclination_deg(o)

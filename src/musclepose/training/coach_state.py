@@ -23,8 +23,11 @@ from safetensors.torch import load_file, save_file
 
 from ..atomic import check_no_overlap, check_replaceable_dir
 from ..pipelines.checkpoint import check_adapter, checkpoint_labels, is_checkpoint_folder, load_checkpoint
+from ..pipelines.form_screen import VIDEO_FLOORS_FILE
 from ..pipelines.labels import LabelMap
 from .checkpoint import save_checkpoint
+
+SCREEN_FILES = ("form_screen.json", VIDEO_FLOORS_FILE)  # beside the weights, fitted apart from them
 
 __all__ = [
     "cosine_lr",
@@ -125,13 +128,13 @@ def save_coach(
     parts = {"encoder": encoder}
     if bridge is not None:
         parts["bridge"] = bridge
-    screen = folder / "form_screen.json"
-    kept = screen.read_text() if screen.is_file() else None
+    # The form screen and its video floors are fitted apart from the networks: kept as they are.
+    kept = {n: (folder / n).read_text() for n in SCREEN_FILES if (folder / n).is_file()}
     train_state = dict(train_state) if train_state is not None else None
 
     def rest(tmp: Path) -> None:
-        if kept is not None:
-            (tmp / "form_screen.json").write_text(kept)
+        for name, text in kept.items():
+            (tmp / name).write_text(text)
         if llm is not None and hasattr(llm.model, "save_pretrained"):
             llm.model.save_pretrained(tmp / "adapter", safe_serialization=True)
         if train_state is not None:
@@ -167,8 +170,9 @@ def export_coach(src: str | Path, dst: str | Path, overwrite: bool = False) -> P
         weights = load_file(src / "adapter" / "adapter_model.safetensors")
         save_file({k: v.half() for k, v in weights.items()}, tmp / "adapter" / "adapter_model.safetensors")
         shutil.copy(src / "adapter" / "adapter_config.json", tmp / "adapter" / "adapter_config.json")
-        if (src / "form_screen.json").is_file():
-            shutil.copy(src / "form_screen.json", tmp / "form_screen.json")
+        for name in SCREEN_FILES:
+            if (src / name).is_file():
+                shutil.copy(src / name, tmp / name)
         (tmp / "history.json").write_text(json.dumps(extra.get("history", []), indent=1) + "\n")
         for p in [tmp, *tmp.rglob("*")]:
             p.chmod(0o755 if p.is_dir() else 0o644)
