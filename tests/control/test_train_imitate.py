@@ -36,3 +36,12 @@ def test_train_imitate_writes_a_loadable_policy(tmp_path, body):
 def test_train_imitate_cli_refuses_a_missing_file(tmp_path):
     r = runner.invoke(app, ["train", "imitate", str(tmp_path / "nope.mot"), "-o", str(tmp_path / "p")])
     assert r.exit_code == 2 and "nope.mot" in r.output
+
+
+def test_train_imitate_refuses_a_foreign_folder_before_training(refdata, tmp_path):
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("keep me")
+    src = refdata("mocap/addbiomechanics_expert1/squats1.mot")
+    r = runner.invoke(app, ["train", "imitate", str(src), "-o", str(theirs), "--timesteps", "100000000"])
+    assert r.exit_code == 2 and "notes.txt" in r.output and (theirs / "notes.txt").read_text() == "keep me"

@@ -28,6 +28,11 @@ def test_cli_errors_name_the_folder_and_exit_2(tmp_path):
     assert r.exit_code == 2 and "multiple of 4" in r.output
     r = runner.invoke(app, ["train", "motion-tokens", "--out", str(tmp_path / "o"), "--refdata", str(tmp_path)])
     assert r.exit_code == 2 and "not found" in r.output  # the split's files are missing: named
+    foreign = tmp_path / "theirs"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")  # someone else's folder: refused before any data is read
+    r = runner.invoke(app, ["train", "motion-tokens", "--out", str(foreign), "--refdata", str(tmp_path)])
+    assert r.exit_code == 2 and "notes.txt" in r.output and (foreign / "notes.txt").read_text() == "keep me"
 
 
 def test_windows_are_crops_of_the_normalised_clips(refdata):

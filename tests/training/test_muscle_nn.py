@@ -39,3 +39,13 @@ def test_cli_names_a_missing_reference_folder(tmp_path):
         app, ["train", "muscle-nn", "--out", str(tmp_path / "m"), "--refdata", str(tmp_path / "nope")]
     )
     assert r.exit_code == 2 and "nope" in r.output
+
+
+def test_cli_refuses_a_foreign_output_folder_before_training(refdata, tmp_path):
+    """A folder of someone else's files is refused at once (no minutes of data preparation first)."""
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    root = refdata("mocap").parent
+    r = CliRunner().invoke(app, ["train", "muscle-nn", "--out", str(out), "--refdata", str(root)])
+    assert r.exit_code == 2 and "notes.txt" in r.output and (out / "notes.txt").read_text() == "keep me"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from ..atomic import check_output_file, output_lock
+from ..atomic import check_output_dir, check_output_file, check_replaceable_dir, output_lock
 from ..progress import progress_bar
 from ._common import check_mass, check_sex, echo, error_message, fail, print_json, warn
 from .analyze import MASS_HELP, check_inputs, spinner
@@ -35,11 +35,12 @@ def imitate(
         "--muscles",
         help="Activations from the applied torques: static (static optimisation) or nn (MuscleNN).",
     ),
+    plot: Path | None = typer.Option(None, "--plot", help="Write tracking, residual and muscle PNGs into this folder."),
     json_out: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
     """Make a simulated body follow a recording under physics; report tracking error, residual, falls and muscles.
 
-    Example: musclepose imitate squats1.mot --no-residual -o squats1_sim.mot --json
+    Example: musclepose imitate squats1.mot --no-residual -o squats1_sim.mot --plot figs/ --json
     """
     from ..control.simulation import DEFAULT_TIMESTEP
     from ..pipelines.imitate import OUTPUTS, imitate_motion, write_imitation
@@ -51,6 +52,11 @@ def imitate(
     if muscles not in ("static", "nn"):
         fail(f"--muscles {muscles!r}: choose static or nn")
     check_inputs(path)
+    if plot is not None:
+        try:
+            check_output_dir(plot, what="the --plot folder", may_create=True)
+        except OSError as err:
+            fail(error_message(err))
     if out is not None:
         if out.suffix.lower() not in OUTPUTS:
             fail(f"{out}: cannot write {out.suffix or 'a file without an extension'!r}; outputs: {', '.join(OUTPUTS)}")
@@ -78,6 +84,11 @@ def imitate(
         if out is not None:
             with output_lock(out):
                 write_imitation(out, result)
+        figures = []
+        if plot is not None:
+            from ..report.imitation_plots import plot_imitation
+
+            figures = [str(p) for p in plot_imitation(result, plot)]
     except (ValueError, KeyError, OSError, RecursionError) as err:
         fail(error_message(err, path))
     far = {k: v for k, v in result.beyond_limits_deg.items() if v > 20.0}
@@ -88,6 +99,8 @@ def imitate(
     summary = result.summary()
     if out is not None:
         summary["output"] = str(out)
+    if figures:
+        summary["figures"] = figures
     if json_out:
         print_json(summary)
         return
@@ -111,6 +124,7 @@ def imitate(
         f"{path.name}: {controller.upper()} tracked {t.simulated_s:.2f} of {t.duration_s:.2f} s, joint RMSE "
         f"{t.joint_rmse_deg:.2f} deg, {fell}{residual_text}{muscle_text}"
         + (f"; wrote {out}" if out is not None else "")
+        + (f"; figures in {plot}" if figures else "")
     )
 
 
@@ -121,6 +135,7 @@ def train_imitate_cmd(
     envs: int = typer.Option(2, "--envs", min=1, max=64, help="Environments, one subprocess each (one per core)."),
     residual: bool = typer.Option(False, "--residual/--no-residual", help="Residual root forces (default none)."),
     seed: int = typer.Option(0, "--seed"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a folder of files MusclePose did not write."),
     json_out: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
     """Train a PPO policy (stable-baselines3) that imitates a recording in MuJoCo (DeepMimic reward).
@@ -130,9 +145,14 @@ def train_imitate_cmd(
     from ..training.imitation import ImitationTrainConfig, train_imitation
 
     check_inputs(motion)
+    try:  # before hours of training: a folder we may write (absent, empty or ours)
+        check_replaceable_dir(out, overwrite)
+    except (OSError, ValueError) as err:
+        fail(error_message(err, out))
     cfg = ImitationTrainConfig(
-        motion=str(motion), out=str(out), total_timesteps=timesteps, n_envs=envs, residual=residual, seed=seed
-    )
+        motion=str(motion), out=str(out), total_timesteps=timesteps, n_envs=envs, residual=residual, seed=seed,
+        overwrite=overwrite,
+    )  # fmt: skip
     try:
         with progress_bar(f"PPO on {motion.name}", total=timesteps) as advance:
             done = [0]

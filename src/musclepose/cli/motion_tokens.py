@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from ..atomic import check_output_dir
+from ..atomic import check_output_dir, check_replaceable_dir
 from ..io.errors import FormatError
 from ._common import console, error_message, fail, print_json
 
@@ -49,6 +49,7 @@ def train_motion_tokens_cmd(
     threads: int = typer.Option(1, "--threads", help="Torch threads."),
     device: str = typer.Option("cpu", "--device", help="Training device (cpu, cuda); validation runs on the CPU."),
     seed: int = typer.Option(0, "--seed", help="Seed."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a folder of files MusclePose did not write."),
     json_out: bool = typer.Option(False, "--json", help="Print the sweep summary as JSON."),
 ) -> None:
     """Train the VQ-VAE motion tokenizer on real mocap (split by person) and synthetic clips.
@@ -69,15 +70,16 @@ def train_motion_tokens_cmd(
         fail(f"--recon-loss must be smooth_l1 or l1; got {recon_loss!r}")
     if steps < 1 or batch_size < 2:
         fail("--steps must be >= 1 and --batch-size >= 2")
-    try:
+    try:  # before the data and the sweep: a folder we may write (absent, empty or ours)
         check_output_dir(out, may_create=True)
+        check_replaceable_dir(out, overwrite)
     except (OSError, ValueError) as err:
         fail(error_message(err, out))
     cfg = TokenizerTrainConfig(
         out=str(out), refdata=str(root), codebook_sizes=_ints(codebook_sizes, "--codebook-sizes"),
         quantizers=_ints(quantizers, "--quantizers"), steps=steps, batch_size=batch_size, window=window,
         width=width, lr=lr, synthetic=synthetic, val_every=min(val_every, steps), threads=threads, seed=seed,
-        device=device, recon_loss=recon_loss,
+        device=device, recon_loss=recon_loss, overwrite=overwrite,
         command="musclepose " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
     )  # fmt: skip
     log = (lambda *_: None) if json_out else console.print

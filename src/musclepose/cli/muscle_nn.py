@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 import typer
 
-from ..atomic import check_output_dir, output_lock
+from ..atomic import check_output_dir, check_replaceable_dir, output_lock
 from ..io.errors import FormatError
 from ..progress import progress_bar
 from ._common import console, error_message, fail, print_json
@@ -32,6 +32,7 @@ def train_muscle_nn_cmd(
     lr: float = typer.Option(2e-3, "--lr", help="Peak learning rate (Adam, cosine)."),
     threads: int = typer.Option(1, "--threads", min=1, help="Torch threads."),
     seed: int = typer.Option(0, "--seed", help="Seed (synthetic people and clips, initialisation)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a folder of files MusclePose did not write."),
     json_out: bool = typer.Option(False, "--json", help="Print the training statistics as JSON."),
 ) -> None:
     """Train MuscleNN as MASS does (torque reproduction + activation penalty) on inverse-dynamics frames.
@@ -43,15 +44,16 @@ def train_muscle_nn_cmd(
     root = refdata or Path(os.environ.get("MUSCLEPOSE_REFDATA", _DEFAULT_REFDATA))
     if not (root / "mocap").is_dir():
         fail(f"{root / 'mocap'}: not found (pass --refdata or set MUSCLEPOSE_REFDATA)")
-    try:
+    try:  # before minutes of data preparation and training: a folder we may write, or none yet
         check_output_dir(out.parent, what=f"the folder of {out.name}", create=True)
+        check_replaceable_dir(out, overwrite)
     except (OSError, ValueError) as err:
         fail(error_message(err, out))
     torch.set_num_threads(threads)
     cfg = MuscleNNTrainConfig(
         out=str(out), refdata=str(root), seed=seed, n_subjects=subjects, n_clips=clips, steps=steps,
         batch_size=batch_size, lr=lr, val_every=max(1, min(250, steps)),
-        command="musclepose " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        command="musclepose " + " ".join(shlex.quote(a) for a in sys.argv[1:]), overwrite=overwrite,
     )  # fmt: skip
     log = (lambda *_: None) if json_out else console.print
     try:

@@ -40,6 +40,7 @@ class ImitationTrainConfig:
     gamma: float = 0.95  # DeepMimic
     gae_lambda: float = 0.95  # DeepMimic
     net_arch: list[int] = field(default_factory=lambda: [256, 256])
+    overwrite: bool = False  # replace a folder holding files MusclePose did not write
     torch_threads: int = 1
 
 
@@ -104,7 +105,7 @@ def train_imitation(cfg: ImitationTrainConfig, progress: Callable[[int, int], No
     }
     out = Path(cfg.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, overwrite=cfg.overwrite) as tmp:
         state = {k: v.detach().contiguous().cpu() for k, v in model.policy.state_dict().items()}
         save_file(state, tmp / "policy.safetensors")
         meta = {"format": "musclepose-imitation-policy", "version": 1, "train": asdict(cfg), "measured": stats}

@@ -78,6 +78,7 @@ class TokenizerTrainConfig:
     seed: int = 0
     threads: int = 1
     device: str = "cpu"
+    overwrite: bool = False  # replace a folder holding files MusclePose did not write
     command: str = ""
 
 
@@ -248,5 +249,5 @@ def train_motion_tokens(cfg: TokenizerTrainConfig, log: Callable[[str], None] = 
         ],
         "command": cfg.command,
     }
-    save_checkpoint(cfg.out, {"vqvae": model}, extra)
+    save_checkpoint(cfg.out, {"vqvae": model}, extra, overwrite=cfg.overwrite)
     return extra

@@ -90,6 +90,7 @@ class MuscleNNTrainConfig:
     augment_max: float = 2.5
     val_every: int = 250
     command: str = ""
+    overwrite: bool = False  # replace a folder holding files MusclePose did not write
     model: dict[str, Any] = field(default_factory=dict)  # MuscleNNConfig overrides
 
 
@@ -249,5 +250,5 @@ def train_muscle_nn(
     settings = {k: v for k, v in asdict(config).items() if k not in ("out", "refdata")}
     summary = {k: v for k, v in stats.items() if k != "history"}
     extra = {"task": "muscle_nn", "train": settings, "data": data, "stats": summary}
-    save_checkpoint(config.out, {"model": net}, extra)
+    save_checkpoint(config.out, {"model": net}, extra, overwrite=config.overwrite)
     return stats
