@@ -99,6 +99,12 @@ def test_analyze_curl_json_is_complete_and_finite(curl):
     assert doc["input"]["loader"]["frames_with_person"] == 67
     assert doc["analysis"]["n_reps"] == 1  # the clip holds one curl
     assert doc["analysis"]["reps"][0]["video"]["low_confidence"] is False
+    # The far (left) arm is hidden behind the body in this clip: its angles are the fit's prior, so the
+    # sides are not compared (it read +119 deg "outside the normal range" when they were).
+    assert "left_elbow" in doc["input"]["loader"]["unseen_points"]
+    asym = doc["analysis"]["asymmetry"]
+    assert asym["unseen_sides"] == ["l"] and asym["outside_normal"] == [] and asym["depth_difference_deg"] is None
+    assert doc["analysis"]["sides"][0]["depth_deg"]["l"] is None and doc["analysis"]["sides"][0]["depth_deg"]["r"] > 90
 
 
 def test_no_person_is_exit_2_naming_the_file(tmp_path):

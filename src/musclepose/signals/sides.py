@@ -6,7 +6,9 @@ plantarflexors; load: each foot's share of the vertical impulse), arms for upper
 peak elbow flexion; moments: elbow extensors and shoulder flexion, largest magnitude). Only
 trusted frames count (:mod:`.plausibility`). Differences are right minus left: degrees for depth,
 per cent of the two sides' mean for moments; the load share is the right side's, in %. Normal
-ranges are the exercise's :class:`~musclepose.catalogue.SymmetryNorms`.
+ranges are the exercise's :class:`~musclepose.catalogue.SymmetryNorms`. A side whose limb a camera
+did not see (a motion fitted from a video whose ``video_fit`` metadata lists the elbow or wrist, knee
+or ankle among ``unseen_points``) is the fit's prior, not a measurement: it is not compared.
 """
 
 from __future__ import annotations
@@ -19,11 +21,23 @@ import numpy as np
 from ..catalogue import SymmetryNorms
 from ..catalogue import exercise as catalogue_exercise
 
-__all__ = ["Asymmetry", "RepSides", "side_reports"]
+__all__ = ["Asymmetry", "RepSides", "side_reports", "unseen_sides"]
 
 # (joint label, DoF stem, sign that makes the extensor moment positive) per limb.
 _LEG_MOMENTS = (("hip", "hip_flexion", -1.0), ("knee", "knee_flexion", -1.0), ("ankle", "ankle_dorsiflexion", -1.0))
 _ARM_MOMENTS = (("elbow", "elbow_flexion", -1.0), ("shoulder", "shoulder_flexion", 0.0))  # 0: magnitude
+
+
+_LIMB_POINTS = {"arm": ("elbow", "wrist"), "leg": ("knee", "ankle")}
+_SIDE_WORD = {"r": "right", "l": "left"}
+
+
+def unseen_sides(motion: Any, limb: str) -> tuple[str, ...]:
+    """The sides (``"r"``, ``"l"``) whose ``limb`` ("arm" or "leg") the camera behind ``motion`` did not see."""
+    meta = getattr(motion, "metadata", None)
+    fit = meta.get("video_fit") if isinstance(meta, dict) else None
+    unseen = set((fit or {}).get("unseen_points") or ()) if isinstance(fit, dict) else set()
+    return tuple(s for s in "rl" if any(f"{_SIDE_WORD[s]}_{p}" in unseen for p in _LIMB_POINTS[limb]))
 
 
 def _num(v: float) -> float | None:
@@ -54,6 +68,7 @@ class Asymmetry:
     moment_pct: dict[str, float]
     load_share_pct: float | None
     norms: SymmetryNorms
+    unseen: tuple[str, ...] = ()  # sides the camera did not see: not compared
 
     def outside(self) -> list[str]:
         """The measures outside their normal range, in words."""
@@ -79,7 +94,8 @@ class Asymmetry:
             ms = ", ".join(f"{j} {v:+.0f} %" for j, v in self.moment_pct.items())
             parts.append(f"extensor moments R-L {ms} (normal within {n.moment_pct:g} %)")
         if not parts:
-            return f"{self.limb} asymmetry: not measured"
+            why = " and ".join(f"the {_SIDE_WORD[s]} {self.limb}" for s in self.unseen)
+            return f"{self.limb} asymmetry: not measured" + (f" (the camera does not see {why})" if why else "")
         bad = self.outside()
         verdict = "outside the normal range: " + ", ".join(bad) if bad else "within the normal range"
         return f"{self.limb} asymmetry: " + "; ".join(parts) + f" -- {verdict}"
@@ -94,6 +110,7 @@ class Asymmetry:
             "normal": {"depth_difference_deg": n.depth_deg, "moment_difference_pct": n.moment_pct,
                        "load_share_right_pct": [50.0 - n.load_share_pct, 50.0 + n.load_share_pct]},
             "outside_normal": self.outside(),
+            "unseen_sides": list(self.unseen),
             "text": self.line(),
         }  # fmt: skip
 
@@ -119,6 +136,7 @@ def side_reports(
     trusted_k = reliability.trusted_kinetics if reliability is not None else np.ones(t, dtype=bool)
     depth_dof = "elbow_flexion" if upper else "knee_flexion"
     moments_of = _ARM_MOMENTS if upper else _LEG_MOMENTS
+    hidden = unseen_sides(motion, "arm" if upper else "leg")
     has_kin = kinetics is not None and kinetics.motion.n_frames == t
     tau = kinetics.tau.detach().cpu().numpy() if has_kin else None
     mass = kinetics.mass_kg if has_kin else 1.0
@@ -127,7 +145,8 @@ def side_reports(
         # Each repetition's own frames (a slice, not a mask over the whole recording: an hour holds
         # over a thousand repetitions).
         win = slice(a, b + 1)
-        depth = {s: _peak(np.degrees(q[win, body.dof_index(f"{depth_dof}_{s}")]), trusted[win]) for s in "rl"}
+        depth = {s: None if s in hidden else _peak(np.degrees(q[win, body.dof_index(f"{depth_dof}_{s}")]), trusted[win])
+                 for s in "rl"}  # fmt: skip
         moments: dict[str, dict[str, float | None]] = {}
         share = None
         if has_kin:
@@ -136,15 +155,15 @@ def side_reports(
                 moments[label] = {}
                 for s in "rl":
                     x = tau[win, body.dof_index(f"{stem}_{s}")] / mass  # kinetics.per_kg's column
-                    moments[label][s] = _peak(sign * x if sign else np.abs(x), m)
-            if not upper and m.any():
+                    moments[label][s] = None if s in hidden else _peak(sign * x if sign else np.abs(x), m)
+            if not upper and m.any() and not hidden:
                 r, l = (np.clip(kinetics.grf[f][win][m, 1], 0.0, None).sum() for f in ("foot_r", "foot_l"))
                 share = _num(100.0 * r / (r + l)) if r + l > 0 else None
         reps.append(RepSides(k, depth, moments, share))
-    return reps, _asymmetry(reps, "arm" if upper else "leg", norms)
+    return reps, _asymmetry(reps, "arm" if upper else "leg", norms, hidden)
 
 
-def _asymmetry(reps: list[RepSides], limb: str, norms: SymmetryNorms) -> Asymmetry:
+def _asymmetry(reps: list[RepSides], limb: str, norms: SymmetryNorms, unseen: tuple[str, ...] = ()) -> Asymmetry:
     def mean(vals):
         vals = [v for v in vals if v is not None]
         return float(np.mean(vals)) if vals else None
@@ -160,4 +179,4 @@ def _asymmetry(reps: list[RepSides], limb: str, norms: SymmetryNorms) -> Asymmet
                 diffs.append(200.0 * (a - b) / (a + b))
         if diffs:
             moment_pct[joint] = float(np.mean(diffs))
-    return Asymmetry(limb, depth, moment_pct, mean([r.load_share_pct for r in reps]), norms)
+    return Asymmetry(limb, depth, moment_pct, mean([r.load_share_pct for r in reps]), norms, unseen)
