@@ -31,6 +31,7 @@ from ..models.muscle_nn import MuscleInputs, MuscleNN, MuscleNNConfig, muscle_fe
 from ..motion.kinetics import compute_kinetics
 from ..sim.clip import clip_kinetics, clip_params_for, make_subjects
 from .checkpoint import save_checkpoint
+from .coach_state import cosine_lr
 
 __all__ = [
     "REAL_TEST",
@@ -197,9 +198,7 @@ def train_muscle_nn(
     n = train.features.shape[0]
     say(f"{n} training frames (half of them demand-scaled copies)")
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, config.steps) / config.steps))
-    )
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine_lr(s, config.steps, 1.0, floor=0.0))
     gen = torch.Generator().manual_seed(config.seed)
     best, best_state, history = math.inf, None, []
     start = time.perf_counter()
