@@ -31,6 +31,7 @@ REFDATA = Path(os.environ.get("MUSCLEPOSE_REFDATA", ROOT.parent / "shared" / "da
 CLIPS = {
     "squats1 (5 reps)": "mocap/addbiomechanics_expert1/squats1.mot",
     "MASS walk": "mocap/mass/walk.bvh",
+    "DeepMimic walk": "mocap/deepmimic/humanoid3d_walk.txt",
 }
 # (label, controller, residual root, feed-forward, timestep s)
 RUNS = (
@@ -225,9 +226,13 @@ Reading it:
 - "diverged": the simulation blew up (MuJoCo reset its state, or joints spun past a full turn); plain
   PD does at these gains, SPD does not (Tan et al. 2011's point).
 - The MASS walk is a 1.09 s BVH clip retargeted onto our skeleton (ankles inverted 4-31 degrees
-  throughout, thoracic extension 14 degrees past its range): the root residual carries up to 116 % of
+  throughout, thoracic extension 14 degrees past its range): the root residual carries up to 117 % of
   body weight and the simulated leg torques do not follow inverse dynamics (negative r). It is not a
   physically consistent reference for this body; squats1 (OpenSim IK of lab markers) is.
+- The DeepMimic walk (humanoid3d_walk.txt, one 1.27 s stride, read by musclepose.io.deepmimic and
+  retargeted by IK) needs up to 93 % of body weight of residual too, and its simulated leg torques do
+  not follow inverse dynamics: DeepMimic's character (box feet, its own masses) walks it in its own
+  simulator, ours is a different body.
 - ID feed-forward adds inverse-dynamics torques with GRF estimated from kinematics (Ren et al. 2008);
   it is shown because it does not help here: its estimated centre of pressure differs from where
   MuJoCo's box soles touch, and the ankles roll.

@@ -31,3 +31,20 @@ def test_imitate_plots_the_tracking_residual_and_muscles(refdata, tmp_path):
     assert not (tmp_path / "figs2" / "residual.png").exists() and (tmp_path / "figs2" / "tracking.png").exists()
     r = runner.invoke(app, ["imitate", str(src), "--plot", str(src)])
     assert r.exit_code == 2 and "--plot" in r.output
+
+
+def test_imitate_report_is_one_html_page_with_the_numbers_and_figures(refdata, tmp_path):
+    src = squat_excerpt_mot(refdata("mocap/addbiomechanics_expert1/squats1.mot"), tmp_path, 100)
+    page = tmp_path / "sim.html"
+    r = runner.invoke(app, ["imitate", str(src), "--report", str(page), "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)
+    html = page.read_text()
+    assert res["report"] == str(page) and html.count('<img src="data:image/png;base64,') == 3
+    assert f"{res['joint_rmse_deg']:.2f} °" in html and "did not fall" in html
+    assert "http" not in html.replace("http-equiv", "")  # self-contained
+    # Not HTML, or a folder that does not exist: one line, exit code 2, before any simulation.
+    r = runner.invoke(app, ["imitate", str(src), "--report", str(tmp_path / "sim.png")])
+    assert r.exit_code == 2 and "--report" in r.output
+    r = runner.invoke(app, ["imitate", str(src), "--report", str(tmp_path / "nope" / "sim.html")])
+    assert r.exit_code == 2 and "nope" in r.output

@@ -195,3 +195,14 @@ def test_report_draws_the_skeleton_on_each_repetitions_key_frames(curl, curl_pos
 def test_live_camera_that_does_not_exist_is_exit_2():
     res = runner.invoke(app, ["analyze", "--camera", "97"])
     assert res.exit_code == 2 and "camera 97" in res.output
+
+
+def test_side_question_on_a_hidden_arm_is_declined(curl):
+    # The left arm is hidden (above): asked which elbow flared more, the coach says it cannot tell,
+    # rather than comparing the fit's prior with the measured right arm.
+    q = "Did my elbows flare more on the left or the right?"
+    res = runner.invoke(app, ["coach", str(curl), "-e", "bicep_curl", "--height", "1.8", "--ask", q, "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout[res.stdout.index("{") :])
+    assert doc["answer"].lower().startswith("i can't tell"), doc["answer"]
+    assert "camera does not see the left arm" in doc["answer"]

@@ -16,9 +16,12 @@ from .body import body_app
 from .coach import coach
 from .convert import convert
 from .demo import demo
+from .describe import describe
 from .evaluate import evaluate_app
+from .generate import generate
 from .imitate import imitate
 from .imu_pose import evaluate_imu_pose, export_app, export_imu_pose_cmd, train_imu_pose
+from .inbetween import inbetween
 from .predict import predict
 from .simulate import simulate
 from .train import train_app
@@ -55,6 +58,9 @@ app.add_typer(evaluate_app, name="evaluate")
 app.command()(coach)
 app.command()(predict)
 app.command()(imitate)
+app.command()(generate)
+app.command()(describe)
+app.command()(inbetween)
 train_app.command("imu-pose")(train_imu_pose)
 train_app.command("export-imu-pose")(export_imu_pose_cmd)
 evaluate_app.command("imu-pose")(evaluate_imu_pose)

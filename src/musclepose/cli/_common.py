@@ -282,3 +282,48 @@ def _default(v: Any) -> Any:
 def print_json(data: Any) -> None:
     """``data`` as JSON on stdout (non-finite numbers as null)."""
     sys.stdout.write(json.dumps(_finite(data), indent=2, default=_default, allow_nan=False) + "\n")
+
+
+def command_line() -> str:
+    """The command as typed (``musclepose ...``), for a checkpoint's record of how it was made."""
+    import shlex
+
+    return "musclepose " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def check_training_out(out: Path, overwrite: bool) -> None:
+    """Before any data or training: ``out`` must be a folder we may write (absent, empty or ours), else exit 2."""
+    from ..atomic import check_output_dir, check_replaceable_dir
+
+    try:
+        check_output_dir(out, may_create=True)
+        check_replaceable_dir(out, overwrite)
+    except (OSError, ValueError) as err:
+        fail(error_message(err, out))
+
+
+def run_sweep_training(train: Callable[..., dict[str, Any]], cfg: Any, out: Path, json_out: bool) -> None:
+    """Run a trainer that sweeps candidates and keeps the validation's choice (``train(cfg, log=...)``
+    returning ``{"chosen", "sweep"}``); print its summary, or JSON."""
+    log = (lambda *_: None) if json_out else console.print
+    try:
+        summary = train(cfg, log=log)
+    except (FormatError, ValueError, OSError) as err:
+        fail(error_message(err))
+    if json_out:
+        print_json({"checkpoint": str(out), "chosen": summary["chosen"], "sweep": summary["sweep"]})
+    else:
+        log(f"chosen: {summary['chosen']}; checkpoint: {out}")
+
+
+def check_out_file(path: Path, suffixes: tuple[str, ...], option: str = "", may_create_parent: bool = False) -> None:
+    """Before any work: ``path`` ends in one of ``suffixes`` and a file can be written there, else exit 2."""
+    from ..atomic import check_output_file
+
+    if path.suffix.lower() not in suffixes:
+        what = path.suffix or "a file without an extension"
+        fail(f"{option + ': ' if option else ''}{path}: cannot write {what!r}; outputs: {', '.join(suffixes)}")
+    try:
+        check_output_file(path, may_create_parent=may_create_parent)
+    except (OSError, ValueError) as err:
+        fail(error_message(err, path))

@@ -28,8 +28,8 @@ __all__ = [
     "print_answers",
 ]
 
-#: The answerer ``--ask`` uses unless told: the only one measured (docs/evaluation_coach_qa.md); the LLM
-#: answerers need a question-answering checkpoint, which is not shipped yet.
+#: The answerer ``--ask`` uses unless told: the most accurate of the four on held-out subjects
+#: (docs/evaluation_coach_qa.md, where the LLM answerers of the shipped QA checkpoint lose to it).
 DEFAULT_ANSWERER = "rule"
 MAX_QUESTION = 500  # characters
 
@@ -60,8 +60,8 @@ def check_qa_checkpoint(answerer: str) -> None:
     folder = default_qa_checkpoint()
     if not (folder / "config.json").is_file():
         raise FileNotFoundError(
-            f"{folder}: no question-answering checkpoint for --answerer {answerer} (none is shipped yet; "
-            "set MUSCLEPOSE_COACH_QA to a trained one, or use --answerer rule)"
+            f"{folder}: no question-answering checkpoint for --answerer {answerer} (train one with "
+            "`musclepose train coach-qa` and set MUSCLEPOSE_COACH_QA to it, or use --answerer rule)"
         )
 
 

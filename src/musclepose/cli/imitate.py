@@ -13,9 +13,9 @@ from pathlib import Path
 
 import typer
 
-from ..atomic import check_output_dir, check_output_file, check_replaceable_dir, output_lock
+from ..atomic import check_output_dir, check_replaceable_dir, output_lock
 from ..progress import progress_bar
-from ._common import check_mass, check_sex, echo, error_message, fail, print_json, warn
+from ._common import check_mass, check_out_file, check_sex, echo, error_message, fail, print_json, warn
 from .analyze import MASS_HELP, check_inputs, spinner
 
 __all__ = ["imitate", "train_imitate_cmd"]
@@ -36,11 +36,12 @@ def imitate(
         help="Activations from the applied torques: static (static optimisation) or nn (MuscleNN).",
     ),
     plot: Path | None = typer.Option(None, "--plot", help="Write tracking, residual and muscle PNGs into this folder."),
+    report: Path | None = typer.Option(None, "--report", help="Write a self-contained HTML report (numbers, figures)."),
     json_out: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
     """Make a simulated body follow a recording under physics; report tracking error, residual, falls and muscles.
 
-    Example: musclepose imitate squats1.mot --no-residual -o squats1_sim.mot --plot figs/ --json
+    Example: musclepose imitate squats1.mot --no-residual -o squats1_sim.mot --report squats1_sim.html --json
     """
     from ..control.simulation import DEFAULT_TIMESTEP
     from ..pipelines.imitate import OUTPUTS, imitate_motion, write_imitation
@@ -57,13 +58,10 @@ def imitate(
             check_output_dir(plot, what="the --plot folder", may_create=True)
         except OSError as err:
             fail(error_message(err))
+    if report is not None:
+        check_out_file(report, (".html", ".htm"), "--report")
     if out is not None:
-        if out.suffix.lower() not in OUTPUTS:
-            fail(f"{out}: cannot write {out.suffix or 'a file without an extension'!r}; outputs: {', '.join(OUTPUTS)}")
-        try:
-            check_output_file(out)
-        except OSError as err:
-            fail(error_message(err))
+        check_out_file(out, OUTPUTS)
         if os.path.lexists(out) and path.resolve() == out.resolve():
             fail(f"{out}: output would overwrite the input")
     try:
@@ -89,6 +87,10 @@ def imitate(
             from ..report.imitation_plots import plot_imitation
 
             figures = [str(p) for p in plot_imitation(result, plot)]
+        if report is not None:
+            from ..report.html import write_imitation_report
+
+            write_imitation_report(report, result)
     except (ValueError, KeyError, OSError, RecursionError) as err:
         fail(error_message(err, path))
     far = {k: v for k, v in result.beyond_limits_deg.items() if v > 20.0}
@@ -101,6 +103,8 @@ def imitate(
         summary["output"] = str(out)
     if figures:
         summary["figures"] = figures
+    if report is not None:
+        summary["report"] = str(report)
     if json_out:
         print_json(summary)
         return
@@ -125,6 +129,7 @@ def imitate(
         f"{t.joint_rmse_deg:.2f} deg, {fell}{residual_text}{muscle_text}"
         + (f"; wrote {out}" if out is not None else "")
         + (f"; figures in {plot}" if figures else "")
+        + (f"; report {report}" if report is not None else "")
     )
 
 

@@ -6,15 +6,11 @@ Thin: parse, call :func:`musclepose.training.motion_tokens.train_motion_tokens`,
 from __future__ import annotations
 
 import os
-import shlex
-import sys
 from pathlib import Path
 
 import typer
 
-from ..atomic import check_output_dir, check_replaceable_dir
-from ..io.errors import FormatError
-from ._common import console, error_message, fail, print_json
+from ._common import check_training_out, command_line, fail, run_sweep_training
 
 __all__ = ["train_motion_tokens_cmd"]
 
@@ -70,24 +66,12 @@ def train_motion_tokens_cmd(
         fail(f"--recon-loss must be smooth_l1 or l1; got {recon_loss!r}")
     if steps < 1 or batch_size < 2:
         fail("--steps must be >= 1 and --batch-size >= 2")
-    try:  # before the data and the sweep: a folder we may write (absent, empty or ours)
-        check_output_dir(out, may_create=True)
-        check_replaceable_dir(out, overwrite)
-    except (OSError, ValueError) as err:
-        fail(error_message(err, out))
+    check_training_out(out, overwrite)  # before the data and the training
     cfg = TokenizerTrainConfig(
         out=str(out), refdata=str(root), codebook_sizes=_ints(codebook_sizes, "--codebook-sizes"),
         quantizers=_ints(quantizers, "--quantizers"), steps=steps, batch_size=batch_size, window=window,
         width=width, lr=lr, synthetic=synthetic, val_every=min(val_every, steps), threads=threads, seed=seed,
         device=device, recon_loss=recon_loss, overwrite=overwrite,
-        command="musclepose " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        command=command_line(),
     )  # fmt: skip
-    log = (lambda *_: None) if json_out else console.print
-    try:
-        summary = train_motion_tokens(cfg, log=log)
-    except (FormatError, ValueError, OSError) as err:
-        fail(error_message(err))
-    if json_out:
-        print_json({"checkpoint": str(out), "chosen": summary["chosen"], "sweep": summary["sweep"]})
-    else:
-        log(f"chosen: {summary['chosen']}; checkpoint: {out}")
+    run_sweep_training(train_motion_tokens, cfg, out, json_out)

@@ -20,8 +20,10 @@ from ..training.coach import CoachTrainConfig, train_coach
 from ..training.coach_state import export_coach
 from ..training.distributed import init_from_env
 from ._common import check_int_range, check_range, console, echo, error_message, fail
+from .coach_qa import train_coach_qa_cmd
 from .form import train_form_cmd
 from .imitate import train_imitate_cmd
+from .inbetween import train_inbetween_cmd
 from .motion import train_motion_cmd
 from .motion_tokens import train_motion_tokens_cmd
 from .muscle_nn import train_muscle_nn_cmd
@@ -32,6 +34,8 @@ train_app.command("form")(train_form_cmd)
 train_app.command("imitate")(train_imitate_cmd)
 train_app.command("motion-tokens")(train_motion_tokens_cmd)
 train_app.command("muscle-nn")(train_muscle_nn_cmd)
+train_app.command("inbetween")(train_inbetween_cmd)
+train_app.command("coach-qa")(train_coach_qa_cmd)
 
 
 @train_app.command("coach")

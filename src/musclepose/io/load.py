@@ -3,9 +3,10 @@
 :func:`load_motion` dispatches on the file's extension and, for ``.json``, on its content:
 ``.trc``, ``.c3d``, ``.mot``/``.sto`` to :mod:`.load_markers`; ``.bvh``, keypoint ``.json`` and
 Kinect ``.txt`` (:mod:`.kinect`) to :mod:`.load_skeletons`, a ``.txt`` of CMU motion-prediction
-benchmark rows to :mod:`.load_cmu`. A ``.csv`` is IMU data (pose from
-IMUs: :func:`musclepose.pipelines.imu_pose.imu_file_motion`) and a clip JSON holds channels, not a motion
-(:func:`musclepose.pipelines.clips.load_clip` reads it): both are errors. Everything unsupported
+benchmark rows to :mod:`.load_cmu`, a DeepMimic motion ``.txt`` (JSON) to :mod:`.deepmimic`. A
+``.csv`` is IMU data (pose from IMUs: :func:`musclepose.pipelines.imu_pose.imu_file_motion`) and a
+clip JSON holds channels, not a motion (:func:`musclepose.pipelines.clips.load_clip` reads it):
+both are errors. Everything unsupported
 is a :class:`~musclepose.io.errors.FormatError` that names the file. Conventions: world Y-up,
 X anterior, Z to the subject's right, metres, as in :mod:`musclepose.body.skeleton`.
 """
@@ -151,7 +152,10 @@ def _dispatch(path, suffix, model, static, body, mass_kg, sex, fps, unit_m, prog
         return load_skeletons.load_keypoint_json(path, height_m=height_m, **kw)
     if suffix == ".txt":
         from .cmu_prediction import is_cmu_prediction
+        from .deepmimic import is_deepmimic
 
+        if is_deepmimic(path):  # a DeepMimic reference motion (JSON in a .txt)
+            return load_skeletons.load_deepmimic(path, **kw)
         if is_cmu_prediction(path):  # CMU motion-prediction benchmark rows (117 comma-separated values)
             from .load_cmu import load_cmu_prediction
 

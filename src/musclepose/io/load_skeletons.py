@@ -20,13 +20,14 @@ from ..motion.keypoint_ik import keypoint_ik
 from ..motion.retarget import ADULT_LEG_M, guess_unit, map_joint_names, rest_root_point, up_rotation
 from ..motion.video_fit import KeypointTrack, fit_camera_keypoints
 from .bvh import read_bvh
+from .bvh_body import is_body_bvh, motion_from_bvh
 from .clip import is_clip_json
 from .errors import FormatError
 from .keypoints import read_keypoints
 from .kinect import read_kinect_joints
 from .load_common import frames_at, say
 
-__all__ = ["MIN_CONFIDENCE", "load_bvh", "load_keypoint_json", "load_kinect"]
+__all__ = ["MIN_CONFIDENCE", "load_bvh", "load_deepmimic", "load_keypoint_json", "load_kinect"]
 
 _KEYPOINT_JOINTS = (
     "right_shoulder", "left_shoulder", "right_elbow", "left_elbow", "right_wrist", "left_wrist",
@@ -48,12 +49,19 @@ def _keypoint_motion(path, names, positions, rate, *, body, mass_kg, sex, fps, p
 
 
 def _skeleton_to_points(
-    path: Path, joint_names: list[str], glob: np.ndarray, rest: np.ndarray, leg: float, unit_m: float | None
+    path: Path,
+    joint_names: list[str],
+    glob: np.ndarray,
+    rest: np.ndarray,
+    leg: float,
+    unit_m: float | None,
+    y_up: bool = False,
 ):
     """Foreign joint positions (file units, any up axis) -> our point names and metres, Y-up.
 
     ``rest`` are the joints' rest-pose positions (offsets only), used to place the
-    skeleton's root (joint 0) on our pelvis as the point ``pelvis_root``.
+    skeleton's root (joint 0) on our pelvis as the point ``pelvis_root``. ``y_up``: the format
+    says Y is up (no guess from the posture, which a crawl or a roll would mislead).
     """
     mapping = map_joint_names(joint_names)
     if not {"right_hip", "left_hip", "right_knee", "left_knee"} <= set(mapping):
@@ -65,7 +73,7 @@ def _skeleton_to_points(
     col = {n: i for i, n in enumerate(joint_names)}
     unit, how = guess_unit(leg, unit_m)
     pts = glob[:, [col[mapping[n]] for n in names]] * unit
-    rot, axis = up_rotation(names, pts)
+    rot, axis = (np.eye(3), "y (the format's)") if y_up else up_rotation(names, pts)
     pts = pts @ rot.T
     meta: dict[str, Any] = {"joint_map": mapping, "unit_m": unit, "unit_rule": how, "up_axis_in_file": axis}
     rest_m = {n: rest[col[mapping[n]]] * unit @ rot.T for n in names}
@@ -85,6 +93,8 @@ def load_bvh(path: Path, *, unit_m, body, mass_kg, sex, fps, progress) -> Motion
     """A ``.bvh`` skeleton retargeted by joint names, units (``unit_m`` overrides the guess) and up axis."""
     say(progress, "reading BVH")
     data = read_bvh(path)
+    if is_body_bvh(data):  # our own body, as write_motion_bvh writes it: q exactly, no retargeting
+        return motion_from_bvh(data, mass_kg=mass_kg, sex=sex, fps=fps)
     _, glob = data.global_transforms()
     m = map_joint_names(data.joint_names)
     ji = {n: i for i, n in enumerate(data.joint_names)}
@@ -101,6 +111,31 @@ def load_bvh(path: Path, *, unit_m, body, mass_kg, sex, fps, progress) -> Motion
     names, pts, meta, extra = _skeleton_to_points(path, data.joint_names, glob, rest, float(np.mean(legs)), unit_m)
     return _keypoint_motion(
         path, names, pts, data.fps, body=body, mass_kg=mass_kg, sex=sex, fps=fps, progress=progress, meta=meta,
+        extra=extra,
+    )  # fmt: skip
+
+
+def load_deepmimic(path: Path, *, body, mass_kg, sex, fps, progress) -> Motion:
+    """A DeepMimic ``humanoid3d`` motion (:mod:`.deepmimic`) retargeted like a BVH skeleton, plus a
+    point behind its root that sets the pelvis' tilt (the root lies on the line of the hip centres)."""
+    from .deepmimic import PELVIS_BACK_M, read_deepmimic
+
+    say(progress, "reading DeepMimic motion")
+    clip = read_deepmimic(path)
+    names, pts, meta, extra = _skeleton_to_points(path, clip.names, clip.positions, clip.rest, 0.83, 1.0, y_up=True)
+    col = {n: i for i, n in enumerate(clip.names)}
+    rest = {"root": np.asarray(PELVIS_BACK_M), "right_hip": clip.rest[col["RightHip"]],
+            "left_hip": clip.rest[col["LeftHip"]], "right_toe": clip.rest[col["RightToe"]],
+            "right_ankle": clip.rest[col["RightAnkle"]], "left_toe": clip.rest[col["LeftToe"]],
+            "left_ankle": clip.rest[col["LeftAnkle"]]}  # fmt: skip
+    local = rest_root_point(rest)
+    if local is not None:
+        extra = {**(extra or {}), "pelvis_back": ("pelvis", local)}
+        names = [*names, "pelvis_back"]
+        pts = np.concatenate([pts, clip.pelvis_back[:, None]], axis=1)
+    meta.update(format="deepmimic", loop=clip.loop, character="humanoid3d")
+    return _keypoint_motion(
+        path, names, pts, clip.fps, body=body, mass_kg=mass_kg, sex=sex, fps=fps, progress=progress, meta=meta,
         extra=extra,
     )  # fmt: skip
 

@@ -12,7 +12,8 @@ with its source and the person who performed it, in three splits that never shar
 The files do not name the performers of the CMU prediction and MASS clips (both come from the
 CMU database); the test people are from other studies (Expert1, UI-PRMD s01) or a CMU subject
 whose trial is not among the benchmark's actions (131), so no test person is in train or val,
-but train and val may share a CMU performer. DeepMimic's clips have no reader yet; ``cmu_mocap6``
+but train and val may share a CMU performer. DeepMimic's clips are read (:mod:`.deepmimic`) but are
+not in the splits the shipped tokenizer was trained on (its data hashes would change); ``cmu_mocap6``
 holds 12 joint angles only, not a whole body. Clips are resampled to one rate on loading.
 """
 

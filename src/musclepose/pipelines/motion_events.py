@@ -25,6 +25,7 @@ from ..catalogue import exercise as catalogue_exercise
 from ..language.prompts import DetectedFault
 from ..motion import Motion
 from ..signals.rep_events import FaultEvent, MotionEvents, RepEvents, fault_signal, fixed_phase, peak_phase
+from ..signals.sides import unseen_sides
 from .form_screen import FormScreen, grf_in_bw, is_video, measure_reps
 
 __all__ = ["CHANNELS_HAVE_NO_SIDES", "FaultSignals", "motion_events", "recording_lacks"]
@@ -178,6 +179,10 @@ def motion_events(
     missing = recording_lacks(motion)
     if kinetics is None:
         missing["kinetics"] = "no joint moments were computed for this recording"
+    hidden = unseen_sides(motion, limb)
+    if hidden:  # the fit's prior on a limb the camera did not see is not a measurement: no side-to-side
+        which = " and ".join(f"the {'right' if s == 'r' else 'left'} {limb}" for s in hidden)
+        missing["sides"] = f"the camera does not see {which}, so the sides cannot be compared"
     fault_sides = {}
     for f in faults:
         side = f.side

@@ -14,32 +14,38 @@ quarter of the pairs carries a goal and a level, which change only the advice pa
 
 The checkpoint folder (:mod:`musclepose.pipelines.checkpoint`) holds ``event_bridge.safetensors``, the
 adapter and ``train_state/`` (optimiser, step, RNG states): a killed run resumes where it stopped.
+``musclepose train coach-qa`` runs it; :func:`export_qa` writes the shipped float16 copy.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from safetensors.torch import load_file, save_file
 
+from ..atomic import check_no_overlap, check_replaceable_dir
 from ..catalogue import FAULT_NAMES
 from ..language.answers import LEVELS, UserContext, answer_key, answer_question, qa_prompt
 from ..language.backend import EMBEDDED_NAME, LLMConfig, load_llm
 from ..language.questions import parse_question
 from ..models.event_bridge import EventBridge, EventBridgeConfig
-from ..pipelines.checkpoint import load_checkpoint
+from ..pipelines.checkpoint import check_adapter, is_checkpoint_folder, load_checkpoint
+from ..pipelines.labels import LabelMap
 from ..pipelines.qa_examples import QAClip, QAItem, make_items
 from ..progress import progress_bar
 from ..signals.rep_events import N_BASE_FEATURES
 from .checkpoint import save_checkpoint
 from .coach_lm import lm_batch, lm_loss
-from .coach_state import cosine_lr, load_optimizer, restore_rng, rng_state, save_optimizer
+from .coach_state import cosine_lr, guarded_step, load_optimizer, restore_rng, rng_state, save_optimizer
 
-__all__ = ["QATrainConfig", "anchor_embeddings", "bridge_inputs_of", "train_qa", "training_pairs"]
+__all__ = ["QATrainConfig", "anchor_embeddings", "bridge_inputs_of", "export_qa", "train_qa", "training_pairs"]
 
 _GOALS = ("rehab after ACL reconstruction", "build strength for hiking", "get back to running after a knee injury",
           "lose weight", "improve my squat for powerlifting", "stay mobile in my sixties")  # fmt: skip
@@ -47,7 +53,8 @@ _GOALS = ("rehab after ACL reconstruction", "build strength for hiking", "get ba
 
 @dataclass
 class QATrainConfig:
-    """Settings of :func:`train_qa` (the defaults fit about an hour on 2 idle CPU cores)."""
+    """Settings of :func:`train_qa`. Cost on one CPU thread: a step of 8 pairs took 135-195 s on a shared
+    machine (prompts with the table average 330 tokens, up to 1,300)."""
 
     out: str
     steps: int = 200
@@ -64,6 +71,7 @@ class QATrainConfig:
     bridge: dict[str, Any] = field(default_factory=dict)  # EventBridgeConfig overrides
     coach_checkpoint: str = ""  # the coach whose encoder and screen measured the clips (recorded)
     data: list[str] = field(default_factory=list)
+    data_sha256: dict[str, str] = field(default_factory=dict)  # the data set file's and the prepared clips'
     command: str = ""
     overwrite: bool = False
 
@@ -117,9 +125,14 @@ def training_pairs(
     return out
 
 
-def train_qa(config: QATrainConfig, clips: list[QAClip], log=print, llm=None) -> Path:
+def train_qa(
+    config: QATrainConfig, clips: list[QAClip], log=print, llm=None, *,
+    evaluate: Callable[[EventBridge, Any], dict[str, Any]] | None = None, progress: bool = True,
+) -> Path:  # fmt: skip
     """Train (or resume) the EventBridge + LoRA adapter on ``clips`` (the training split); returns
-    the checkpoint folder ``config.out``. ``llm``: an already loaded LLM (tests pass a tiny one)."""
+    the checkpoint folder ``config.out``. ``llm``: an already loaded LLM (tests pass a tiny one).
+    ``evaluate(bridge, llm)``: metrics of the trained pair (on the validation split), called after
+    the last step (models in eval mode) and recorded as ``metrics`` in the checkpoint's config."""
     out = Path(config.out)
     torch.manual_seed(config.seed)
     llm = llm or load_llm(LLMConfig(name_or_path=config.llm, device="cpu"))
@@ -158,7 +171,7 @@ def train_qa(config: QATrainConfig, clips: list[QAClip], log=print, llm=None) ->
         restore_rng(state.get("rng"))
     extra = {"train_config": asdict(config), "fault_names": list(FAULT_NAMES), "n_pairs": len(pairs),
              "n_clips": len(clips)}  # fmt: skip
-    with progress_bar("question answering", config.steps) as advance:
+    with progress_bar("question answering", config.steps, enabled=progress) as advance:
         advance(state["step"])
         while state["step"] < config.steps:
             s = state["step"]
@@ -173,19 +186,19 @@ def train_qa(config: QATrainConfig, clips: list[QAClip], log=print, llm=None) ->
             loss = lm_loss(llm, lm_batch(llm, batch))
             for g in opt.param_groups:
                 g["lr"] = cosine_lr(s, config.steps, config.lr, warmup=min(10, config.steps // 10))
-            opt.zero_grad(set_to_none=True)
-            if torch.isfinite(loss):
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(params, 1.0)
-                opt.step()
-            else:
+            if not guarded_step(loss, params, opt):
                 state["skipped_steps"] += 1
             state["step"] += 1
             state["history"].append({"step": state["step"], "loss": float(loss.item())})
             advance(1, info=f"loss {loss.item():.3f}")
-            if state["step"] % config.checkpoint_every == 0 or state["step"] == config.steps:
+            if state["step"] % config.checkpoint_every == 0 and state["step"] < config.steps:
                 _save(out, bridge, llm, opt, extra | {"history": state["history"]}, state, config.overwrite)
     log(f"question answering: {state['step']} steps, last loss {state['history'][-1]['loss']:.3f}")
+    if evaluate is not None:
+        bridge.eval()
+        llm.model.eval()
+        extra["metrics"] = evaluate(bridge, llm)
+    _save(out, bridge, llm, opt, extra | {"history": state["history"]}, state, config.overwrite)
     return out
 
 
@@ -198,4 +211,32 @@ def _save(out: Path, bridge, llm, opt, extra: dict[str, Any], state: dict[str, A
         save_optimizer(opt, tmp / "train_state", "qa")
         (tmp / "train_state" / "state.json").write_text(json.dumps(train_state))
 
-    save_checkpoint(out, {"event_bridge": bridge}, extra, overwrite=overwrite, also=rest)
+    save_checkpoint(out, {"event_bridge": bridge}, extra, LabelMap.current(), overwrite=overwrite, also=rest)
+
+
+def export_qa(src: str | Path, dst: str | Path, overwrite: bool = False) -> Path:
+    """Copy a trained question-answering checkpoint for shipping: the EventBridge and the LoRA adapter
+    in float16, the config (training config, command, data hashes, metrics) and ``history.json``,
+    without the train state. ``dst`` is replaced only if MusclePose wrote it, unless ``overwrite``."""
+    from peft import PeftConfig  # heavy, optional until a checkpoint is exported
+
+    src, dst = Path(src), Path(dst)
+    check_no_overlap(src, dst)
+    check_replaceable_dir(dst, overwrite, legacy=is_checkpoint_folder)
+    parts, extra = load_checkpoint(src)
+    if "event_bridge" not in parts:
+        raise ValueError(f"{src}: not a question-answering checkpoint (no 'event_bridge' part)")
+    check_adapter(src)
+    PeftConfig.from_pretrained(src / "adapter")  # validates the adapter config
+
+    def rest(tmp: Path) -> None:
+        (tmp / "adapter").mkdir()
+        weights = load_file(src / "adapter" / "adapter_model.safetensors")
+        save_file({k: v.half() for k, v in weights.items()}, tmp / "adapter" / "adapter_model.safetensors")
+        shutil.copy(src / "adapter" / "adapter_config.json", tmp / "adapter" / "adapter_config.json")
+        (tmp / "history.json").write_text(json.dumps(extra.get("history", []), indent=1) + "\n")
+        for p in [tmp, *tmp.rglob("*")]:  # readable by every user of an installed package
+            p.chmod(0o755 if p.is_dir() else 0o644)
+
+    halves = {k: m.half() for k, m in parts.items()}
+    return save_checkpoint(dst, halves, extra | {"history": []}, LabelMap.current(), overwrite=overwrite, also=rest)

@@ -31,6 +31,7 @@ SCREEN_FILES = ("form_screen.json", VIDEO_FLOORS_FILE)  # beside the weights, fi
 
 __all__ = [
     "cosine_lr",
+    "guarded_step",
     "export_coach",
     "load_optimizer",
     "restore_rng",
@@ -46,6 +47,18 @@ def cosine_lr(step: int, total: int, lr: float, floor: float = 1e-6, warmup: int
         return lr * (step + 1) / warmup
     p = min(1.0, (step - warmup) / max(1, total - warmup))
     return floor + 0.5 * (lr - floor) * (1.0 + math.cos(math.pi * p))
+
+
+def guarded_step(loss: torch.Tensor, params: Any, opt: torch.optim.Optimizer, max_norm: float = 1.0) -> bool:
+    """One optimiser step on ``loss``, gradients clipped to ``max_norm``; a non-finite loss is
+    skipped, never applied (returns False)."""
+    opt.zero_grad(set_to_none=True)
+    if not torch.isfinite(loss):
+        return False
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, max_norm)
+    opt.step()
+    return True
 
 
 def save_optimizer(opt: torch.optim.Optimizer, folder: Path, name: str) -> None:

@@ -45,6 +45,7 @@ from ..pipelines.motion_tokens import MotionTokenizer, joint_error_mm
 from ..progress import progress_bar
 from ..sim import random_clip
 from .checkpoint import save_checkpoint
+from .coach_state import guarded_step
 
 __all__ = ["TokenizerTrainConfig", "corpus_features", "synthetic_features", "train_motion_tokens", "val_error"]
 
@@ -181,11 +182,7 @@ def _train_one(
             vel = dist(out.recon.diff(dim=1), x.diff(dim=1))
             root = _root_path_error(stats.denormalise(out.recon), stats.denormalise(x), cfg.fps)
             loss = rec + cfg.velocity_weight * vel + cfg.commit_weight * out.commit + cfg.root_weight * root
-            opt.zero_grad(set_to_none=True)
-            if torch.isfinite(loss):  # a non-finite step is skipped, never applied
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
+            guarded_step(loss, model.parameters(), opt)  # a non-finite step is skipped, never applied
             advance(1, info=f"rec {rec.item():.3f}")
             if step % cfg.val_every == 0 or step == cfg.steps:
                 mpjpe, usage = val_error(model, stats, val) if val else (math.nan, math.nan)
