@@ -303,6 +303,7 @@ def markdown(doc: dict) -> str:
         "synthetic engine; `musclepose describe` words the analysis `musclepose analyze` makes. Neither is learned: "
         "they are the baseline the motion language model of issue 20 must beat.",
         "",
+        *([doc["timing_note"], ""] if doc.get("timing_note") else []),
         "## Targets",
         "",
         "| what | target | measured | |",
@@ -453,7 +454,14 @@ def main() -> None:
     if args.from_json:
         doc = json.loads(OUT.with_suffix(".json").read_text())
         if args.timing:
+            before = doc["summary"]["generation"]
             doc["summary"]["generation"] = generation_time()
+            doc["timing_note"] = (
+                "Generation times re-measured on their own (`python benchmarks/bench_generate.py --from-json "
+                f"--timing`, load average {doc['summary']['generation']['load_average']:.1f}); the full run had "
+                f"measured {before['cli_process_s']:.1f} s wall from the shell at load average "
+                f"{before['load_average']:.1f} ({before['cli_cpu_s']:.1f} s of CPU). Everything else is the full run's."
+            )
         doc["summary"] = summarise(doc["prompts"], doc["summary"]["generation"], doc["real_physics"], doc["describe"])
         OUT.with_suffix(".json").write_text(json.dumps(doc, indent=1, default=str))
         OUT.with_suffix(".md").write_text(markdown(doc))

@@ -31,7 +31,7 @@ import torch
 from ..io.pose_trainer import openpose18_from_keypoints
 from ..io.uiprmd import UiprmdEpisode
 from ..models.form_classifier import FormClassifier
-from ..signals.movement import ALTERNATION_PER_S, leg_alternation_per_s
+from ..signals.movement import ALTERNATION_PER_S, flight_share, leg_alternation_per_s
 from ..sim.sensors.camera import PinholeCamera, simulate_keypoints
 from .checkpoint import load_checkpoint
 from .form_features import keypoint_features, kinect_features
@@ -40,6 +40,8 @@ __all__ = [
     "Recognition",
     "Recognizer",
     "form_assets",
+    "gait_kind",
+    "gait_words",
     "locomotion",
     "load_recognizer",
     "motion_openpose18",
@@ -53,6 +55,13 @@ KEYPOINT_FPS = 30.0
 # A motion whose root moves further than this from where it started is locomotion (walking, running),
 # which the recogniser has no class for: its nearest class would be a guess.
 LOCOMOTION_M = 1.0
+# Walking or running, told apart by the pelvis' median horizontal speed and the share of frames with
+# both feet off the floor; chosen on the CMU motion-prediction files *_1 and *_2 (walks 0.9-1.2 m/s,
+# flight 0-7 %; runs 2.7-3.2 m/s, flight 33-50 %), scored on *_3 to *_5 (docs/benchmarks_generate.md).
+RUN_SPEED_M_S = 2.0
+RUN_FLIGHT = 0.2
+WALK_SPEED_M_S = (0.4, 2.0)
+WALK_FLIGHT = 0.1
 
 
 def form_assets() -> Path:
@@ -160,11 +169,35 @@ def locomotion(motion: Any) -> str:
     root = motion.q.detach().to(torch.float64).cpu().numpy()[:, [0, 2]]  # horizontal root path (Y up)
     travel = float(np.linalg.norm(root - root[0], axis=1).max()) if len(root) else 0.0
     if travel > LOCOMOTION_M:  # every exercise of the catalogue is done on the spot
-        return f"the body travels {travel:.1f} m: locomotion, not an exercise done on the spot"
+        return f"the body travels {travel:.1f} m{gait_words(motion)}: locomotion, not an exercise done on the spot"
     rate = leg_alternation_per_s(motion)
     if rate >= ALTERNATION_PER_S:
-        return f"the legs alternate {rate:.1f} times a second: walking or running, not an exercise"
+        return f"the legs alternate {rate:.1f} times a second{gait_words(motion)}: walking or running, not an exercise"
     return ""
+
+
+def gait_kind(motion: Any) -> tuple[str, float, float]:
+    """``("running" | "walking" | "", median horizontal pelvis speed m/s, share of frames in flight)``
+    by :data:`RUN_SPEED_M_S`, :data:`RUN_FLIGHT`, :data:`WALK_SPEED_M_S` and :data:`WALK_FLIGHT`."""
+    root = motion.q.detach().to(torch.float64).cpu().numpy()[:, [0, 2]]
+    speed = (
+        float(np.median(np.linalg.norm(np.diff(root, axis=0), axis=1))) * float(motion.fps) if len(root) > 1 else 0.0
+    )
+    flight = flight_share(motion)
+    if speed >= RUN_SPEED_M_S and flight >= RUN_FLIGHT:
+        return "running", speed, flight
+    if WALK_SPEED_M_S[0] <= speed < WALK_SPEED_M_S[1] and flight < WALK_FLIGHT:
+        return "walking", speed, flight
+    return "", speed, flight
+
+
+def gait_words(motion: Any) -> str:
+    """``", running at 3.2 m/s, both feet off the floor 50 % of the time"`` (or walking; "" for neither)."""
+    kind, speed, flight = gait_kind(motion)
+    if not kind:
+        return ""
+    return f", {kind} at {speed:.1f} m/s" + (f", both feet off the floor {100 * flight:.0f} % of the time"
+                                               if kind == "running" else "")  # fmt: skip
 
 
 def recognize_motion(motion: Any, reps_s: Sequence[tuple[float, float]] | None = None) -> Recognition:

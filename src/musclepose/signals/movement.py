@@ -27,7 +27,7 @@ from ..catalogue import exercise as catalogue_exercise
 from ..motion.differentiate import central_velocity
 from ..motion.quality import intervals
 
-__all__ = ["MovementCheck", "check_movement", "leg_alternation_per_s"]
+__all__ = ["MovementCheck", "check_movement", "flight_share", "leg_alternation_per_s"]
 
 #: Shortest time (s) with both feet off the floor that counts as a flight (a hop's flight lasts
 #: 0.1-0.4 s; contact-weight noise lasts a frame or two).
@@ -76,6 +76,12 @@ def _feet(motion: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         weight, height, speed = foot_contact_summary(motion.body, q, lambda x: central_velocity(x, fps),
                                                      floor_velocity="auto")  # fmt: skip
     return weight.numpy(), height.numpy(), speed.numpy()
+
+
+def flight_share(motion: Any) -> float:
+    """Share of frames with both feet off the floor (contact weight under 0.5 on each)."""
+    weight, _, _ = _feet(motion)
+    return float((weight < 0.5).all(1).mean()) if len(weight) else 0.0
 
 
 def leg_alternation_per_s(motion: Any) -> float:
