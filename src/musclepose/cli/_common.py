@@ -327,3 +327,15 @@ def check_out_file(path: Path, suffixes: tuple[str, ...], option: str = "", may_
         check_output_file(path, may_create_parent=may_create_parent)
     except (OSError, ValueError) as err:
         fail(error_message(err, path))
+
+
+_DEFAULT_REFDATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+
+
+def mocap_refdata(refdata: Path | None) -> Path:
+    """The reference data folder holding ``mocap/`` (``--refdata``, else ``$MUSCLEPOSE_REFDATA``, else
+    ``../shared/data`` beside the repository); exit 2 when it has no ``mocap`` folder."""
+    root = refdata or Path(os.environ.get("MUSCLEPOSE_REFDATA", _DEFAULT_REFDATA))
+    if not (root / "mocap").is_dir():
+        fail(f"{root / 'mocap'}: not found (pass --refdata or set MUSCLEPOSE_REFDATA)")
+    return root

@@ -8,7 +8,6 @@ summary (``--json`` for scripts). Training calls :func:`musclepose.training.inbe
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from ._common import (
     console,
     error_message,
     fail,
+    mocap_refdata,
     print_json,
     run_sweep_training,
 )
@@ -30,7 +30,6 @@ from .analyze import check_inputs, spinner
 __all__ = ["inbetween", "train_inbetween_cmd"]
 
 OUTPUTS = (".bvh", ".mot", ".json")
-_DEFAULT_REFDATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 
 def inbetween(
@@ -149,9 +148,7 @@ def train_inbetween_cmd(
     """
     from ..training.inbetween import InbetweenTrainConfig, train_inbetween
 
-    root = refdata or Path(os.environ.get("MUSCLEPOSE_REFDATA", _DEFAULT_REFDATA))
-    if not (root / "mocap").is_dir():
-        fail(f"{root / 'mocap'}: not found (pass --refdata or set MUSCLEPOSE_REFDATA)")
+    root = mocap_refdata(refdata)
     try:
         width_list = tuple(int(v) for v in widths.split(","))
     except ValueError:

@@ -5,16 +5,13 @@ Thin: parse, call :func:`musclepose.training.motion_tokens.train_motion_tokens`,
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
 
-from ._common import check_training_out, command_line, fail, run_sweep_training
+from ._common import check_training_out, command_line, fail, mocap_refdata, run_sweep_training
 
 __all__ = ["train_motion_tokens_cmd"]
-
-_DEFAULT_REFDATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 
 def _ints(text: str, what: str) -> tuple[int, ...]:
@@ -57,9 +54,7 @@ def train_motion_tokens_cmd(
     except ImportError as err:
         fail(f"the motion tokenizer needs the tokens extra (pip install 'musclepose[tokens]'): {err}")
 
-    root = refdata or Path(os.environ.get("MUSCLEPOSE_REFDATA", _DEFAULT_REFDATA))
-    if not (root / "mocap").is_dir():
-        fail(f"{root / 'mocap'}: not found (pass --refdata or set MUSCLEPOSE_REFDATA)")
+    root = mocap_refdata(refdata)
     if window < 4 or window % 4:
         fail(f"--window must be a positive multiple of 4; got {window}")
     if recon_loss not in ("smooth_l1", "l1"):
