@@ -15,12 +15,15 @@ Rows, all in the same run:
   standard deviation of the keypoints (PushFit's recipe);
 - UI-PRMD form, leave-one-subject-out: the shipped linear model on Kinect-positions features (its L2
   chosen by an inner leave-one-subject-out) against the same random forest on the files' values;
-- recognition: UI-PRMD movements (leave-one-subject-out), Pose Trainer exercises among all the
+- recognition: UI-PRMD movements (leave-one-subject-out; the shipped working-side features against
+  the form features the recogniser used before, and the random forest on its own input and on the
+  working-side features), Pose Trainer exercises among all the
   recogniser's exercises (leave-one-session-out), synthetic exercises on held-out synthetic subjects,
   and real recordings it never saw (a squat, walks) through the motion path.
 
 Usage: ``python benchmarks/bench_form_real.py [--clips 2400] [--seed 0] [--cache /tmp/form_cache]
-[--out docs/benchmarks_form_real.md]`` (about 25 minutes on 2 loaded cores).
+[--out docs/benchmarks_form_real.md]`` (about 25 minutes on 2 loaded cores); ``--only uiprmd-recognition``
+reruns the UI-PRMD recognition alone (a few minutes) into the existing ``--out`` report and its ``.json``.
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ from musclepose.pipelines.form_features import (
     keypoint_features,
     kinect_feature_names,
     kinect_features,
+    kinect_recognition_feature_names,
+    kinect_recognition_features,
 )
 from musclepose.pipelines.recognize import (
     KEYPOINT_FPS,
@@ -67,6 +72,7 @@ from musclepose.sim.exercises import GENERATORS, generate
 from musclepose.sim.randomize import sample_body_params
 from musclepose.training.form_data import load_reps, save_reps, subject_split, synthesize_keypoint_reps
 from musclepose.training.form_real import (
+    RECOGNIZER_L2,
     adapt_noisy_or,
     digest,
     fit_classifier,
@@ -217,21 +223,45 @@ def uiprmd_form(eps, feats) -> dict[str, Any]:
 
 
 def uiprmd_recognition(eps, feats) -> dict[str, Any]:
+    """UI-PRMD movements, leave-one-subject-out: the shipped recogniser on the working-side features
+    (:func:`kinect_recognition_features`), the same model on the form models' features (``feats``,
+    the recogniser before issue 15's working-side features), and the random forest on its own input
+    (per-channel mean/std of the file's values) and on the shipped recogniser's features."""
     y = np.array([e.exercise for e in eps])
     g = np.array([e.subject for e in eps])
     raw = np.array([meanstd_features(np.concatenate([e.root_m[:, None], e.offsets_m], 1)) for e in eps])
-    names = kinect_feature_names()
+    rec = np.array([kinect_recognition_features(e) for e in eps])
 
-    def linear(tr, te):
-        clf = fit_classifier(feats[tr], y[tr], names, l2=1e-3)
-        return np.array(clf.config.classes)[predict_proba(clf, feats[te]).argmax(1)]
+    def linear(x, names):
+        def fit_predict(tr, te):
+            clf = fit_classifier(x[tr], y[tr], names, l2=RECOGNIZER_L2)
+            return np.array(clf.config.classes)[predict_proba(clf, x[te]).argmax(1)]
 
-    lin = grouped_predictions(len(y), g, linear)
-    rf = grouped_predictions(len(y), g, lambda tr, te: meanstd_random_forest(raw[tr], y[tr], raw[te]))
+        return grouped_predictions(len(y), g, fit_predict)
+
+    preds = {
+        "learned, working-side features (shipped)": linear(rec, kinect_recognition_feature_names()),
+        "learned, form features (before)": linear(feats, kinect_feature_names()),
+        "random forest, mean/std": grouped_predictions(
+            len(y), g, lambda tr, te: meanstd_random_forest(raw[tr], y[tr], raw[te])
+        ),
+        "random forest, working-side features": grouped_predictions(
+            len(y), g, lambda tr, te: meanstd_random_forest(rec[tr], y[tr], rec[te])
+        ),
+    }
+    lin = preds["learned, working-side features (shipped)"]
     classes = sorted(set(y.tolist()))
-    confusion = [[int(((y == a) & (lin == b)).sum()) for b in classes] for a in classes]
-    return {"learned": float((lin == y).mean()), "random forest, mean/std": float((rf == y).mean()),
-            "classes": classes, "confusion_learned": confusion}  # fmt: skip
+    subjects = sorted(set(g.tolist()))
+    return {
+        "learned": float((lin == y).mean()),
+        "accuracy": {k: float((v == y).mean()) for k, v in preds.items()},
+        "per_subject": {k: {str(s): float((v[g == s] == y[g == s]).mean()) for s in subjects}
+                        for k, v in preds.items()},
+        "classes": classes,
+        "confusion_learned": [[int(((y == a) & (lin == b)).sum()) for b in classes] for a in classes],
+        "confusion_before": [[int(((y == a) & (preds["learned, form features (before)"] == b)).sum())
+                              for b in classes] for a in classes],
+    }  # fmt: skip
 
 
 def keypoint_recognition(real, reps, groups, feats_s, feats_r) -> dict[str, Any]:
@@ -322,6 +352,7 @@ def _fp(s: dict[str, float]) -> str:
 
 def render(r: dict[str, Any]) -> str:
     pt, ui, rec = r["pose_trainer"], r["uiprmd"], r["recognition"]
+    acc = list(rec["uiprmd"]["accuracy"].values())
     lines = [
         "# Form and exercise recognition on real labelled people",
         "",
@@ -366,8 +397,8 @@ def render(r: dict[str, Any]) -> str:
               "per-frame bone lengths, not the joint orientations (the `*_angles` files are not in the data set), so "
               "no motion of the body can be rebuilt from them and the engine cannot simulate what they measure.", "",
               "## Exercise recognition", "", "| task | learned | baseline |", "|---|---:|---:|",
-              f"| UI-PRMD, 8 movements, leave-one-subject-out | {rec['uiprmd']['learned']:.3f} | "
-              f"{rec['uiprmd']['random forest, mean/std']:.3f} (random forest, mean/std) |",
+              f"| UI-PRMD, 8 movements, leave-one-subject-out | {acc[0]:.3f} (working-side features) | "
+              f"{acc[2]:.3f} (random forest, mean/std); {acc[3]:.3f} (random forest, working-side features) |",
               f"| Pose Trainer, 4 exercises among {len(rec['keypoints']['classes'])}, leave-one-session-out | "
               f"{rec['keypoints']['pose_trainer_session_out']:.3f} | - |",
               f"| synthetic, {len(rec['keypoints']['classes'])} exercises, held-out subjects "
@@ -381,9 +412,75 @@ def render(r: dict[str, Any]) -> str:
     lines += [f"| {c['file']} | {c['expected']} | {c['got']} | {c['probability']:.2f} | {c.get('reason', '')} |"
               for c in rec["motions"]]  # fmt: skip
     lines += ["", f"({r['motions_note']})"] if r.get("motions_note") else []
-    lines += ["", f"UI-PRMD confusion (rows: true {rec['uiprmd']['classes']}):", "", "```"]
-    lines += [" ".join(f"{v:4d}" for v in row) for row in rec["uiprmd"]["confusion_learned"]] + ["```", ""]
+    lines += _uiprmd_recognition_lines(rec["uiprmd"], r.get("uiprmd_recognition_run"))
+    lines += _design_lines(ROOT / "docs" / "uiprmd_recognition_designs.json")
     return "\n".join(lines)
+
+
+def _design_lines(path: Path) -> list[str]:
+    """How the recogniser's features were chosen (``benchmarks/select_uiprmd_recognition.py``'s JSON)."""
+    if not path.exists():
+        return []
+    d = json.loads(path.read_text(encoding="utf-8"))
+    lines = ["### How the UI-PRMD recogniser's features were chosen (validation only)", "",
+             f"Nested leave-one-subject-out (`{d['command']}`, `{path.relative_to(ROOT)}`): for each held-out "
+             "subject, each design's accuracy by leave-one-subject-out among the other seven (inner); the design "
+             "with the best inner accuracy averaged over the eight outer folds ships.", ""]  # fmt: skip
+    if d.get("note"):
+        lines += [d["note"], ""]
+    folds = sorted(next(iter(d["inner"].values())), key=int)
+    lines += ["| design | mean inner | " + " | ".join(f"s{int(s):02d} held out" for s in folds) + " |",
+              "|---|---:|" + "---:|" * len(folds)]  # fmt: skip
+    for name, v in d["inner"].items():
+        lines.append(f"| {name}{' (shipped)' if name == d['shipped'] else ''} | {d['mean_inner'][name]:.3f} | "
+                     + " | ".join(f"{v[s]:.3f}" if s in v else "-" for s in folds) + " |")  # fmt: skip
+    chosen = ", ".join(f"s{int(s):02d} {c}" for s, c in sorted(d["chosen_per_outer_fold"].items()))
+    lines += ["", f"Nested estimate (the design chosen in each outer fold by its inner accuracy, scored on the "
+              f"held-out subject): {d['nested_accuracy']:.3f}; chosen: {chosen}.", ""]  # fmt: skip
+    return lines
+
+
+def _uiprmd_recognition_lines(u: dict[str, Any], run: dict[str, Any] | None) -> list[str]:
+    lines = ["", "### UI-PRMD movements, leave-one-subject-out", ""]
+    if run:
+        lines += [f"This section alone was rerun by `{run['command']}` on {run['machine']}, "
+                  f"{run['seconds']:.0f} s (UI-PRMD sha256 {run['uiprmd'][:12]}); the rest of the page is the "
+                  "full run above.", ""]  # fmt: skip
+    lines += ["Working-side features (`pipelines.form_features.kinect_recognition_features`): the form "
+              "models' features of the episode mirrored (left and right limbs swapped, lateral axis negated) "
+              "when its left arm and leg move more than its right ones (movement = spread of Kinect's "
+              "per-frame segment lengths). The positions files carry the pelvis path and Kinect's per-frame "
+              "bone lengths only (the collar and hip offsets are the only bones with a direction), so the "
+              "plane of the arm's elevation cannot be measured from them.", ""]  # fmt: skip
+    subjects = list(next(iter(u["per_subject"].values())))
+    lines += ["| model | accuracy | " + " | ".join(f"s{int(s):02d}" for s in subjects) + " |",
+              "|---|---:|" + "---:|" * len(subjects)]  # fmt: skip
+    lines += [f"| {k} | {v:.3f} | " + " | ".join(f"{u['per_subject'][k][s]:.3f}" for s in subjects) + " |"
+              for k, v in u["accuracy"].items()]  # fmt: skip
+    for key, what in (("confusion_learned", "learned, working-side features (shipped)"),
+                      ("confusion_before", "learned, form features (before)")):  # fmt: skip
+        lines += ["", f"Confusion, {what} (rows: true, columns: predicted; {u['classes']}):", "", "```"]
+        lines += [" ".join(f"{v:4d}" for v in row) for row in u[key]] + ["```"]
+    return [*lines, ""]
+
+
+def uiprmd_recognition_only(args: argparse.Namespace, data: Path, t0: float) -> None:
+    """``--only uiprmd-recognition``: UI-PRMD recognition rerun into the last full run's report."""
+    result = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
+    ep_files = uiprmd_episodes(data / "labelled" / "uiprmd_kinect")
+    eps = [read_uiprmd(f) for f in ep_files]
+    say(f"{len(eps)} UI-PRMD episodes; recognition, leave-one-subject-out")
+    result["recognition"]["uiprmd"] = uiprmd_recognition(eps, np.array([kinect_features(e) for e in eps]))
+    result["uiprmd_recognition_run"] = {
+        "command": "python benchmarks/bench_form_real.py --only uiprmd-recognition",
+        "seconds": time.perf_counter() - t0, "uiprmd": digest(ep_files),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
+    }  # fmt: skip
+    with atomic_write(args.out) as fh:
+        fh.write(render(result))
+    with atomic_write(args.out.with_suffix(".json")) as fh:
+        fh.write(json.dumps(result, indent=1, default=float) + "\n")
+    print("\n".join(_uiprmd_recognition_lines(result["recognition"]["uiprmd"], result["uiprmd_recognition_run"])))
 
 
 def main() -> None:
@@ -392,10 +489,18 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/musclepose_form_cache"))
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks_form_real.md")
+    ap.add_argument(
+        "--only",
+        choices=["uiprmd-recognition"],
+        help="rerun only this part (minutes, no synthetic clips) and put it into the existing --out .json/.md",
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     data = refdata()
+    if args.only == "uiprmd-recognition":
+        uiprmd_recognition_only(args, data, t0)
+        return
     real = pose_trainer_set(data / "labelled" / "pose_trainer")
     groups = np.array(recording_sessions(real.kps, real.exercises))
     ep_files = uiprmd_episodes(data / "labelled" / "uiprmd_kinect")

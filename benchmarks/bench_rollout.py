@@ -45,7 +45,7 @@ from musclepose.evaluation.rollout import (
 from musclepose.evaluation.rollout_physics import rollout_physics
 from musclepose.io import cmu_prediction as cmu
 from musclepose.io.hdf5 import MotionDatasetReader
-from musclepose.pipelines.predict import MotionPredictor, default_checkpoint, fill_gap
+from musclepose.pipelines.predict import MotionPredictor, default_checkpoint, fill_gap, plant_stance_foot
 from musclepose.training.motion import MotionTrainConfig, linear_baseline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,7 +155,13 @@ def main(argv: list[str] | None = None) -> dict:
         def body_rollout(seed: np.ndarray, steps: int) -> np.ndarray:
             return body(seed, steps)
 
-        result["physics"] = rollout_physics(motions, {"model": body_rollout, "zero_velocity": zero_velocity})
+        def planted_rollout(seed: np.ndarray, steps: int) -> np.ndarray:  # what `musclepose predict` writes
+            pred = body(seed, steps)
+            return np.stack([plant_stance_foot(body.body, s[-1], p) for s, p in zip(seed, pred, strict=True)])
+
+        result["physics"] = rollout_physics(
+            motions, {"model": body_rollout, "model + planted foot": planted_rollout, "zero_velocity": zero_velocity}
+        )
         result["gaps"] = gap_study(motions, body)
         result["checkpoints"]["body"] = str(body_ckpt)
         result["body_data"] = str(args.body_data)
@@ -239,11 +245,20 @@ def render(r: dict) -> str:
         "|---|---:|---:|---:|",
     ]
     for part, title in ((r["physics"], "whole second"), (r["physics"]["last_quarter"], "last 0.25 s")):
-        for n in ("real", "model", "zero_velocity"):
+        for n in ("real", "model", "model + planted foot", "zero_velocity"):
+            if n not in part:
+                continue
             v = part[n]
             lines.append(f"| {n} ({title}) | {v['foot_skating_cm_s']:.1f} | {v['ground_penetration_mm']:.1f} | "
                          f"{v['root_residual_pct_bw']:.1f} |")  # fmt: skip
     lines += [
+        "",
+        "'model + planted foot' is what `musclepose predict` writes: the model's rollout with its root moved "
+        "over the floor so that the standing foot (lowest sole point within 3 cm of the floor) does not slide, "
+        "and frames whose feet sink raised to the floor (`musclepose.pipelines.predict.plant_stance_foot`; joint "
+        "angles unchanged). The 3-cm threshold and the lift were chosen on the validation windows (val.h5: "
+        "skating 54.4 -> 11.0 cm/s, penetration 6.5 -> 0.2 mm against real 30.0 and 0.6; 2 and 5 cm gave "
+        "12.5 and 10.7 cm/s).",
         "",
         "## Gap filling on our body: frames cut out and filled",
         "",

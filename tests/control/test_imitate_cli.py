@@ -50,3 +50,13 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path):
     assert r.exit_code == 2 and "missing.mot" in r.output
     r = runner.invoke(app, ["imitate", str(bad), "-o", str(tmp_path / "x.bvh")])
     assert r.exit_code == 2 and "x.bvh" in r.output
+
+
+def test_cycles_refuses_a_clip_that_does_not_loop(refdata, tmp_path):
+    """A DeepMimic clip whose file says ``"Loop": "none"`` is not repeated: exit 2, the reason named."""
+    doc = json.loads(refdata("mocap/deepmimic/humanoid3d_walk.txt").read_text())
+    doc["Loop"] = "none"
+    once = tmp_path / "walk_once.txt"
+    once.write_text(json.dumps(doc))
+    r = runner.invoke(app, ["imitate", str(once), "--cycles", "3"])
+    assert r.exit_code == 2 and "does not loop" in r.output and "walk_once.txt" in r.output

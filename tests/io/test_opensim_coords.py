@@ -170,3 +170,24 @@ def test_knee_peaks_match_the_table_per_repetition(squat_motion, squat_table):
     ours = np.degrees(0.5 * (squat_motion.dof("knee_flexion_r") + squat_motion.dof("knee_flexion_l")).numpy())
     assert len(peaks) == 5
     np.testing.assert_allclose(ours[peaks], knee[peaks], atol=1e-9)
+
+
+def test_our_own_columns_carry_the_dofs_opensim_lacks(squat_table):
+    """``musclepose_<dof>`` columns set the DoF (in the table's units) and come back on writing;
+    a ``musclepose_`` column naming no DoF stays unmapped, and without the columns the DoF is unset."""
+    n = squat_table.data.shape[0]
+    turn = 10.0 * np.sin(np.linspace(0.0, 3.0, n))  # deg
+    cols = [*squat_table.columns, "musclepose_ankle_adduction_r", "musclepose_not_a_dof"]
+    data = np.column_stack([squat_table.data, turn, np.ones(n)])
+    motion = motion_from_opensim(OpenSimTable(None, cols, data, True, {}), Body.standard())
+    info = motion.metadata["opensim"]
+    np.testing.assert_allclose(motion.q[:, motion.body.dof_index("ankle_adduction_r")].numpy(), np.radians(turn))
+    assert "ankle_adduction_r" not in info["unset_dofs"] and "ankle_adduction_l" in info["unset_dofs"]
+    assert "musclepose_not_a_dof" in info["unmapped_columns"]
+    assert "musclepose_ankle_adduction_r" not in info["unmapped_columns"]
+    back = opensim_from_motion(motion, extra=True)
+    np.testing.assert_allclose(back["musclepose_ankle_adduction_r"], turn, atol=1e-9)
+    assert "musclepose_ankle_adduction_l" not in back  # never moves: not written
+    assert "musclepose_ankle_adduction_r" not in opensim_from_motion(motion)  # OpenSim's columns only
+    plain = motion_from_opensim(squat_table, Body.standard())
+    assert not plain.q[:, plain.body.dof_index("ankle_adduction_r")].any()

@@ -6,9 +6,11 @@ labels in the motion's metadata, and the files read back by the project's reader
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from musclepose.io.clip import read_clip
+from musclepose.io.load import load_motion
 from musclepose.pipelines.generate import RequestError, generate_motion, write_generated
 from musclepose.sim.exercises import GENERATORS
 
@@ -50,8 +52,16 @@ def test_same_seed_same_motion():
 def test_files(tmp_path):
     g = generate_motion("two lunges, knees caving")
     info = write_generated(tmp_path / "l.mot", g)
-    # The engine turns the feet to cave the knees; OpenSim's coordinates have no ankle adduction.
-    assert info["lost"] and max(info["lost"].values()) > 5.0
+    # The engine turns the feet to cave the knees; OpenSim's coordinates have no ankle adduction,
+    # so the file carries it in a column of its own, and reading it back gives the engine's angles.
+    assert {"musclepose_ankle_adduction_r", "musclepose_ankle_adduction_l"} <= set(info["extra_columns"])
+    back = load_motion(tmp_path / "l.mot")
+    q0, q1 = g.motion.q.double().numpy(), back.q.double().numpy()
+    names = g.motion.body.dof_names
+    limbs = [i for i, n in enumerate(names) if not n.startswith(("lumbar_", "thoracic_", "pelvis_t"))]
+    assert np.abs(q1[:, limbs] - q0[:, limbs]).max() < 1e-9
+    assert np.degrees(np.abs(q0[:, names.index("ankle_adduction_r")]).max()) > 5.0
+    assert "musclepose_ankle_adduction_r" not in back.metadata["opensim"]["unmapped_columns"]
     write_generated(tmp_path / "l.json", g)
     clip = read_clip(tmp_path / "l.json")
     assert clip.exercise == "lunge" and clip.n_frames == g.motion.n_frames

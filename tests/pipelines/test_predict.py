@@ -95,3 +95,35 @@ def test_shipped_body_model_records_its_data_and_continues_a_motion():
     assert res.predicted.n_frames == 30 and torch.isfinite(res.predicted.q).all()
     step = (res.predicted.q[0] - res.observed.q[-1]).abs()[6:].max()
     assert step < 0.2
+
+
+def _standing(body, n: int, height: float) -> np.ndarray:
+    """``n`` frames of the neutral pose with the lowest sole point ``height`` above the floor."""
+    from musclepose.body.contact import sole_points
+
+    q = np.tile(body.neutral_q().numpy(), (n, 1))
+    low = float(sole_points(body, torch.as_tensor(q[:1]))[..., 1].min())
+    q[:, 1] += height - low
+    return q
+
+
+def test_planting_holds_a_sliding_stance_foot_and_keeps_flight_and_angles(body):
+    """A body gliding over the floor at 1 m/s with its feet on it is held where it stands; the same
+    glide 10 cm above the floor (flight) keeps its velocity; sunk 1 cm, it is raised to the floor."""
+    from musclepose.body.contact import sole_points
+    from musclepose.pipelines.predict import plant_stance_foot
+
+    n, fps = 31, 30.0
+    glide = np.arange(n + 1) / fps * 1.0
+    stand = _standing(body, n + 1, 0.0)
+    stand[:, 0] += glide
+    planted = plant_stance_foot(body, stand[0], stand[1:])
+    np.testing.assert_allclose(planted[:, 0], stand[0, 0], atol=1e-9)  # the glide is gone
+    np.testing.assert_allclose(planted[:, 3:], stand[1:, 3:])  # angles untouched
+    fly = _standing(body, n + 1, 0.10)
+    fly[:, 0] += glide
+    np.testing.assert_allclose(plant_stance_foot(body, fly[0], fly[1:]), fly[1:])
+    sunk = _standing(body, n + 1, -0.01)
+    lifted = plant_stance_foot(body, sunk[0], sunk[1:])
+    low = sole_points(body, torch.as_tensor(lifted))[..., 1].amin(dim=(-1, -2))
+    np.testing.assert_allclose(low.numpy(), 0.0, atol=1e-9)

@@ -3,8 +3,9 @@
 =========  =======================================================================================
 output     what is written
 =========  =======================================================================================
-``.mot``   OpenSim coordinates (Rajagopal names, :func:`~musclepose.motion.opensim_coords.
-``.sto``   opensim_from_motion`), ``inDegrees=yes``; translations in m
+``.mot``   OpenSim coordinates (Rajagopal names, :func:`~musclepose.io.opensim.coords.
+``.sto``   write_motion_opensim`), ``inDegrees=yes``; translations in m; the DoFs OpenSim
+           lacks in ``musclepose_<dof>`` columns where they move
 ``.h5``    the Motion (``q``, body, metadata) as a one-item motions dataset
            (:func:`~musclepose.io.hdf5.write_motions`); ``.hdf5`` too
 ``.json``  a clip JSON: the seven channels and wave features (:func:`~musclepose.io.load.load_clip`)
@@ -34,13 +35,9 @@ OUTPUTS = (".mot", ".sto", ".h5", ".hdf5", ".json", ".trc")
 
 def write_opensim(path: Path, motion: Any) -> dict[str, Any]:
     """OpenSim coordinates of ``motion`` (degrees) to a ``.mot``/``.sto`` table."""
-    from ..io.opensim import write_table
-    from ..io.opensim.coords import opensim_from_motion
+    from ..io.opensim.coords import write_motion_opensim
 
-    cols = opensim_from_motion(motion, degrees=True)
-    names = list(cols)
-    write_table(path, names, np.stack([cols[n] for n in names], axis=1), in_degrees=True, name=path.stem)
-    return {"columns": len(names), "in_degrees": True}
+    return write_motion_opensim(path, motion)
 
 
 def write_h5(path: Path, motion: Any) -> dict[str, Any]:

@@ -63,6 +63,9 @@ def train_form_cmd(
         None, "--metrics", help="docs/benchmarks_form_real.json: its held-out numbers go into the model card."
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace checkpoint folders MusclePose did not write."),
+    only: str | None = typer.Option(
+        None, "--only", help="uiprmd: rebuild only the uiprmd/ checkpoint (no synthetic clips; model card kept)."
+    ),
 ) -> None:
     """Train the 2-D form screens, the recognisers and the UI-PRMD form models and write them with a model card.
 
@@ -72,6 +75,23 @@ def train_form_cmd(
     pt_dir, ui_dir = pose_trainer or data / "pose_trainer", uiprmd or data / "uiprmd_kinect"
     t0 = time.perf_counter()
     torch.set_num_threads(1)
+    if only not in (None, "uiprmd"):
+        fail(f"--only {only}: the only part that can be rebuilt alone is uiprmd")
+    if only == "uiprmd":
+        try:
+            check_input_path(ui_dir, folder_ok=True, what="UI-PRMD folder")
+            ep_files = uiprmd_episodes(ui_dir)
+            if not ep_files:
+                fail(f"no UI-PRMD episodes in {ui_dir}")
+            command = "musclepose train form " + shlex.join(sys.argv[3:] if len(sys.argv) > 3 else [])
+            extra = {"command": command.strip(), "uiprmd_sha256": digest(ep_files)}
+            out.mkdir(parents=True, exist_ok=True)
+            build_uiprmd_checkpoint(out / "uiprmd", [read_uiprmd(f) for f in ep_files], extra=extra,
+                                    overwrite=overwrite)  # fmt: skip
+        except (ValueError, KeyError, OSError) as err:
+            fail(error_message(err, ui_dir))
+        echo(f"wrote {out / 'uiprmd'} from {len(ep_files)} episodes in {time.perf_counter() - t0:.0f} s")
+        return
     try:
         check_input_path(pt_dir, folder_ok=True, what="Pose Trainer folder")
         check_input_path(ui_dir, folder_ok=True, what="UI-PRMD folder")
@@ -109,7 +129,7 @@ def train_form_cmd(
             "keypoints2d": {"recognizer": ("FormClassifier (linear)", "the engine's 8 exercises + arm isolation"),
                             **{ex: ("NoisyOrScreen", "per-fault logistic, noisy OR") for ex in
                                ("bicep_curl", "front_raise", "overhead_press", "shoulder_shrug")}},
-            "uiprmd": {"recognizer": ("FormClassifier (linear)", "8 UI-PRMD movements"),
+            "uiprmd": {"recognizer": ("FormClassifier (linear)", "8 UI-PRMD movements (working-side features)"),
                        "<movement>": ("FormClassifier (linear)", "correct / incorrect")},
         },
     }  # fmt: skip

@@ -58,10 +58,6 @@ def generate(
         return
     for note in result.notes:
         warn(note)
-    if written.get("lost"):
-        lost = ", ".join(f"{k} (up to {v:.0f} deg)" for k, v in written["lost"].items())
-        warn(f"{out.name}: OpenSim's coordinates cannot hold {lost}: lost in the file (weaker knee valgus, "
-             "no shrug); write .bvh to keep every DoF")  # fmt: skip
     faults = ", ".join(f"{k} ({v['side']}, severity {v['severity']:g})" for k, v in info["faults"].items()) or "none"
     echo(
         f"wrote {out}: {info['reps']} {info['exercise']} repetitions, {info['duration_s']:.1f} s at "

@@ -37,11 +37,16 @@ def imitate(
     ),
     plot: Path | None = typer.Option(None, "--plot", help="Write tracking, residual and muscle PNGs into this folder."),
     report: Path | None = typer.Option(None, "--report", help="Write a self-contained HTML report (numbers, figures)."),
+    cycles: int = typer.Option(
+        1, "--cycles", min=1, max=1000, help="Play a looping recording (a DeepMimic 'wrap' clip) this many times."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
     """Make a simulated body follow a recording under physics; report tracking error, residual, falls and muscles.
 
     Example: musclepose imitate squats1.mot --no-residual -o squats1_sim.mot --report squats1_sim.html --json
+
+    Example: musclepose imitate humanoid3d_walk.txt --cycles 8 (a 10-s walk from DeepMimic's 1.3-s loop)
     """
     from ..control.simulation import DEFAULT_TIMESTEP
     from ..pipelines.imitate import OUTPUTS, imitate_motion, write_imitation
@@ -64,11 +69,19 @@ def imitate(
         check_out_file(out, OUTPUTS)
         if os.path.lexists(out) and path.resolve() == out.resolve():
             fail(f"{out}: output would overwrite the input")
+    if cycles > 1:
+        from ..io.deepmimic import deepmimic_loop
+
+        loop = deepmimic_loop(path)
+        if loop not in (None, "wrap"):
+            fail(f"{path}: --cycles {cycles}: the file does not loop (Loop: {loop!r})")
     try:
         with spinner(f"Loading {path.name}") as say:
             from ..io.load import load_motion
 
             motion = load_motion(path, mass_kg=mass, sex=sex, progress=say)
+        if cycles > 1:
+            motion = motion.repeated(cycles)
         steps = max(1, int(round(motion.duration / DEFAULT_TIMESTEP)))
         with progress_bar(f"Simulating {path.name}", total=steps) as advance:
             done = [0]

@@ -27,6 +27,7 @@ from .inbetween import train_inbetween_cmd
 from .motion import train_motion_cmd
 from .motion_tokens import train_motion_tokens_cmd
 from .muscle_nn import train_muscle_nn_cmd
+from .text_motion_eval import train_text_motion_eval_cmd
 
 train_app = typer.Typer(help="Train MusclePose models.", no_args_is_help=True)
 train_app.command("motion")(train_motion_cmd)
@@ -36,6 +37,7 @@ train_app.command("motion-tokens")(train_motion_tokens_cmd)
 train_app.command("muscle-nn")(train_muscle_nn_cmd)
 train_app.command("inbetween")(train_inbetween_cmd)
 train_app.command("coach-qa")(train_coach_qa_cmd)
+train_app.command("text-motion-eval")(train_text_motion_eval_cmd)
 
 
 @train_app.command("coach")

@@ -29,7 +29,7 @@ from scipy.spatial.transform import Rotation
 
 from .errors import FormatError
 
-__all__ = ["N_VALUES", "DeepMimicClip", "is_deepmimic", "read_deepmimic"]
+__all__ = ["N_VALUES", "DeepMimicClip", "deepmimic_loop", "is_deepmimic", "read_deepmimic"]
 
 N_VALUES = 44  # numbers per frame of a humanoid3d motion
 
@@ -82,6 +82,17 @@ def is_deepmimic(path: str | Path) -> bool:
     except (OSError, UnicodeDecodeError):
         return False
     return head.lstrip().startswith("{") and ('"Frames"' in head or '"Loop"' in head)
+
+
+def deepmimic_loop(path: str | Path) -> str | None:
+    """The ``Loop`` field of a DeepMimic motion (``"wrap"``, ``"none"``); None for any other file."""
+    if not is_deepmimic(path):
+        return None
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None  # the reader names what is wrong
+    return str(doc.get("Loop", "none")) if isinstance(doc, dict) else None
 
 
 def _quats(path: Path, frames: np.ndarray, col: int) -> Rotation:

@@ -96,6 +96,44 @@ class Motion:
         )
         return replace(self, q=q, fps=fps, metadata=meta, quality=quality)
 
+    def repeated(self, cycles: int, max_seam_deg: float = 30.0) -> Motion:
+        """A looping motion played ``cycles`` times.
+
+        The last frame is taken as the next cycle's first, as a DeepMimic ``"Loop": "wrap"`` clip
+        is played; each cycle is shifted by the root's horizontal travel over one cycle (X and Z,
+        Y up: DeepMimic's cycle offset), the heading is not turned. Where the last frame's angles
+        (and root height) differ from the first's, the difference is spread linearly over the
+        cycle so that the loop has no jump (DeepMimic's walk: up to 23 deg of shoulder rotation,
+        which a hanging arm leaves free). Refused (``ValueError``) when an angle differs by more
+        than ``max_seam_deg``: the motion does not loop there.
+        """
+        cycles = int(cycles)
+        if cycles < 1:
+            raise ValueError(f"cycles must be 1 or more; got {cycles}")
+        if cycles == 1:
+            return self
+        if self.n_frames < 3:
+            raise ValueError(f"a loop needs 3 or more frames; this motion has {self.n_frames}")
+        q = self.q.detach().cpu().numpy().astype(np.float64)
+        seam = np.zeros(q.shape[1])
+        seam[3:] = np.angle(np.exp(1j * (q[0, 3:] - q[-1, 3:])))  # first minus last, wrapped to +-pi
+        seam[1] = q[0, 1] - q[-1, 1]  # root height
+        worst = 3 + int(np.argmax(np.abs(seam[3:])))
+        if np.degrees(abs(seam[worst])) > max_seam_deg:
+            raise ValueError(f"the motion does not loop: {self.body.dof_names[worst]} is "
+                             f"{np.degrees(abs(seam[worst])):.0f} deg apart between its first and last frames "
+                             f"(at most {max_seam_deg:g} deg to repeat it)")  # fmt: skip
+        ramp = np.linspace(0.0, 1.0, len(q))[:, None]
+        closed = q + ramp * seam  # the last frame now equals the first, but for the travel
+        shift = np.zeros(q.shape[1])
+        shift[[0, 2]] = q[-1, [0, 2]] - q[0, [0, 2]]
+        out = np.concatenate([*(closed[:-1] + c * shift for c in range(cycles)), closed[-1:] + (cycles - 1) * shift])
+        quality = None if self.quality is None else self.quality.looped(cycles)
+        what = (f"looped {cycles} times (root moved {np.hypot(*shift[[0, 2]]):.2f} m per cycle; seam of up to "
+                f"{np.degrees(abs(seam[worst])):.1f} deg ({self.body.dof_names[worst]}) spread over each "
+                "cycle)")  # fmt: skip
+        return self._derive(torch.as_tensor(out, dtype=self.q.dtype), self.fps, what, quality)
+
     def to(self, dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> Motion:
         return replace(self, q=self.q.to(dtype=dtype or self.q.dtype, device=device or self.q.device))
 

@@ -136,6 +136,17 @@ class FrameQuality:
         err = None if self.error_m is None else self.error_m[near]
         return FrameQuality(self.flagged[near].copy(), err, issues)
 
+    def looped(self, cycles: int) -> FrameQuality:
+        """The quality of :meth:`Motion.repeated` (``cycles`` plays, each last frame the next one's first):
+        every frame and issue repeated per cycle."""
+        period = self.n_frames - 1
+        src = np.arange(cycles * period + 1)
+        src = np.where(src == cycles * period, period, src % period)
+        issues = tuple(replace(i, start=i.start + c * period, end=i.end + c * period)
+                       for c in range(cycles) for i in self.issues)  # fmt: skip
+        err = None if self.error_m is None else self.error_m[src]
+        return FrameQuality(self.flagged[src].copy(), err, issues)
+
     def causes(self, frames: np.ndarray | slice | None = None, fps: float = 1.0, limit: int = 3) -> list[str]:
         """Descriptions of the issues that flag any of ``frames`` (a mask, index array or slice; None: all)."""
         sel = np.zeros(self.n_frames, dtype=bool)

@@ -11,13 +11,18 @@ Two inputs, each read as it comes from its sensor, without fitting a body to it:
   :func:`keypoint_features` adds each signal's statistics and time course.
 - **UI-PRMD Kinect positions** (:class:`musclepose.io.uiprmd.UiprmdEpisode`): the pelvis path and
   Kinect's per-frame bone offsets, which change with the pose because Kinect re-estimates its joints
-  each frame; :func:`kinect_features` and :func:`kinect_observables`.
+  each frame; :func:`kinect_features` and :func:`kinect_observables`. The movement recogniser reads
+  :func:`kinect_recognition_features`: the same features of the episode mirrored so that the side
+  whose limbs move more is on the right (:func:`kinect_canonical`). The files keep no joint
+  orientations, so the plane in which an arm is raised cannot be measured from them.
 
 Every feature vector is finite (missing values become 0 after the model's standardisation would
 put them at the mean: the training set's mean is used in place of a missing value by the models).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -29,10 +34,17 @@ __all__ = [
     "KEYPOINT_OBSERVABLES",
     "KEYPOINT_OBSERVABLE_WORDS",
     "KEYPOINT_SIGNALS",
+    "KINECT_LIMBS",
     "MIN_KEYPOINT_CONFIDENCE",
     "N_TIME_POINTS",
+    "kinect_canonical",
     "kinect_features",
+    "kinect_limb_activity",
+    "kinect_mirrored",
     "kinect_observables",
+    "kinect_recognition_feature_names",
+    "kinect_recognition_features",
+    "kinect_working_side",
     "keypoint_features",
     "keypoint_feature_names",
     "keypoint_observables",
@@ -322,3 +334,71 @@ def kinect_observables(ep: UiprmdEpisode) -> dict[str, float]:
         "pelvis_travel_cm": float(100.0 * np.hypot(r[:, 0], r[:, 2]).max()),
         "duration_s": ep.n_frames / ep.fps,
     }
+
+
+# ----------------------------------------------------------------------------- UI-PRMD: which side works
+# Kinect's bones of each limb, non-root joint indices (the rows of ``offsets_m`` / ``bones_m``): the
+# girdle bone first (collar: chest to shoulder; upper leg: pelvis to hip), then the limb's segments.
+_KJ = {name: i - 1 for i, (name, _) in enumerate(UIPRMD_JOINTS) if i > 0}
+KINECT_LIMBS: dict[str, tuple[int, ...]] = {
+    f"{side}_{limb}": tuple(_KJ[f"{side.title()}{j}"] for j in joints)
+    for side in ("left", "right")
+    for limb, joints in (("arm", ("Collar", "UpperArm", "ForeArm", "Hand")),
+                         ("leg", ("UpperLeg", "LowerLeg", "Foot", "LegToes")))
+}  # fmt: skip
+
+
+def kinect_limb_activity(ep: UiprmdEpisode, limb: str) -> float:
+    """How much a limb (``"left_arm"``, ``"right_leg"``, ...) moves, m: the summed standard deviation
+    of its segments' lengths over the episode. Kinect re-estimates its joints every frame, and a limb
+    that moves (foreshortened, crossing the body, leaving its rest pose) gets lengths that change
+    with the pose; a still limb's stay within the sensor's jitter."""
+    return float(ep.bones_m[:, list(KINECT_LIMBS[limb][1:])].std(axis=0).sum())
+
+
+def kinect_working_side(ep: UiprmdEpisode) -> str:
+    """``"left"`` or ``"right"``: the side whose arm and leg together move more
+    (:func:`kinect_limb_activity`); right on a tie."""
+    left = sum(kinect_limb_activity(ep, f"left_{k}") for k in ("arm", "leg"))
+    right = sum(kinect_limb_activity(ep, f"right_{k}") for k in ("arm", "leg"))
+    return "left" if left > right else "right"
+
+
+def kinect_mirrored(ep: UiprmdEpisode, arms: bool = True, legs: bool = True, pelvis: bool = True) -> UiprmdEpisode:
+    """``ep`` seen in a mirror through the body's sagittal plane: the left and right arms (and / or
+    legs) swap places and their offsets' x (the subject's left in Kinect's T-pose frames) changes
+    sign; ``pelvis``: the pelvis path's x about its first frame too (the subject faces the sensor
+    in UI-PRMD, so camera x is the body's lateral axis). Mirroring twice gives ``ep`` back."""
+    perm = np.arange(ep.offsets_m.shape[1])
+    flip = np.zeros(len(perm), dtype=bool)
+    for limb, on in (("arm", arms), ("leg", legs)):
+        if on:
+            left, right = list(KINECT_LIMBS[f"left_{limb}"]), list(KINECT_LIMBS[f"right_{limb}"])
+            perm[left], perm[right] = right, left
+            flip[left + right] = True
+    off = ep.offsets_m[:, perm].copy()
+    off[:, flip, 0] *= -1.0
+    root = ep.root_m.copy()
+    if pelvis:
+        root[:, 0] = 2.0 * root[0, 0] - root[:, 0]
+    return replace(ep, root_m=root, bones_m=ep.bones_m[:, perm].copy(), offsets_m=off, joints_m=None)
+
+
+def kinect_canonical(ep: UiprmdEpisode) -> UiprmdEpisode:
+    """``ep`` with its working side (:func:`kinect_working_side`) on the right: mirrored when the left
+    arm and leg move more, so that a movement done with the left arm or leg reads like the same
+    movement done with the right."""
+    return kinect_mirrored(ep) if kinect_working_side(ep) == "left" else ep
+
+
+def kinect_recognition_feature_names() -> list[str]:
+    """Names of :func:`kinect_recognition_features`' entries, in order (working side = right)."""
+    return [f"working_side_{n}" for n in kinect_feature_names()]
+
+
+def kinect_recognition_features(ep: UiprmdEpisode) -> np.ndarray:
+    """The movement recogniser's features: :func:`kinect_features` of :func:`kinect_canonical` (the
+    working side on the right). UI-PRMD's subjects do the one-sided movements with the side they
+    choose (one of the eight uses the left arm and leg); the working side itself says nothing
+    about which movement it is."""
+    return kinect_features(kinect_canonical(ep))

@@ -5,8 +5,9 @@ rendered by the synthetic engine (:func:`musclepose.sim.generate`) and written t
 The baseline a motion language model must beat (issue 20): every motion it writes is one the
 engine can make, so the exercise, the repetition count and an injected fault are what was asked,
 as far as the engine and the output format carry them. A ``.mot`` holds the Rajagopal model's
-coordinates, which lack the body's ankle adduction and neck DoF: a fault the engine makes with
-them (knee valgus turns the feet) is weaker once written (docs/benchmarks_generate.md).
+coordinates and, in ``musclepose_<dof>`` columns OpenSim ignores, the DoFs it lacks (the feet's
+turn that makes a knee valgus, the shoulder girdle of a shrug): read back by MusclePose, it holds
+what the engine made (:func:`musclepose.io.opensim.coords.write_motion_opensim`).
 Conventions as :mod:`musclepose.sim.exercises`: degrees, seconds, metres, Y-up.
 """
 
@@ -17,14 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..body import Body
 from ..catalogue import FAULTS
 from ..io.bvh_body import write_motion_bvh
 from ..io.clip import write_clip
-from ..io.opensim import write_table
-from ..io.opensim.coords import opensim_from_motion
+from ..io.opensim.coords import write_motion_opensim
 from ..language.motion_request import MotionRequest, RequestError, exercise_phrases, parse_request
 from ..motion import Motion
 from ..sim.exercises import GENERATORS, generate
@@ -184,16 +182,6 @@ def generate_motion(
                      time.perf_counter() - t0)  # fmt: skip
 
 
-def _lost_in_opensim(motion: Motion) -> dict[str, float]:
-    """The body's DoF that carry an exercise or a fault but not OpenSim's coordinates (deg, largest
-    excursion, when over 1 deg): the feet's turn (knee valgus) and the shoulder girdle's elevation (shrugs)."""
-    dofs = ("ankle_adduction_r", "ankle_adduction_l", "scapula_elevation_r", "scapula_elevation_l")
-    q = motion.q.detach().double().cpu().numpy()
-    idx = {n: i for i, n in enumerate(motion.body.dof_names)}
-    out = {n: float(np.degrees(np.abs(q[:, idx[n]]).max())) for n in dofs if n in idx}
-    return {n: round(v, 1) for n, v in out.items() if v > 1.0}
-
-
 def write_generated(path: str | Path, generated: Generated) -> dict[str, Any]:
     """Write the motion to ``path`` atomically by its suffix (:data:`OUTPUTS`); what was written."""
     path = Path(path)
@@ -203,10 +191,7 @@ def write_generated(path: str | Path, generated: Generated) -> dict[str, Any]:
         write_motion_bvh(path, motion)
         return {"format": "bvh", "columns": 3 + 3 * 18}
     if suffix in (".mot", ".sto"):
-        cols = opensim_from_motion(motion, degrees=True)
-        names = list(cols)
-        write_table(path, names, np.stack([cols[n] for n in names], axis=1), in_degrees=True, name=path.stem)
-        return {"format": "opensim", "columns": len(names), "in_degrees": True, "lost": _lost_in_opensim(motion)}
+        return {"format": "opensim", **write_motion_opensim(path, motion)}
     if suffix == ".json":
         clip = clip_from_motion(motion, path.name)
         clip.exercise = generated.request.exercise

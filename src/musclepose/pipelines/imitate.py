@@ -133,12 +133,9 @@ def write_imitation(path: str | Path, result: ImitationResult) -> None:
         raise ValueError(f"{path}: cannot write {path.suffix or 'a file without an extension'!r}; outputs: "
                          f"{', '.join(OUTPUTS)}")  # fmt: skip
     if suffix in (".mot", ".sto"):
-        from ..io.opensim import write_table
-        from ..io.opensim.coords import opensim_from_motion
+        from ..io.opensim.coords import write_motion_opensim
 
-        cols = opensim_from_motion(result.simulated, degrees=True)
-        names = list(cols)
-        write_table(path, names, np.stack([cols[n] for n in names], axis=1), in_degrees=True, name=path.stem)
+        write_motion_opensim(path, result.simulated)
         return
     sim = result.simulated
     doc = {

@@ -25,7 +25,17 @@ from ..motion.core import Motion
 from .checkpoint import load_checkpoint
 from .motion_state import BodyCodec, CMUCodec, codec_for
 
-__all__ = ["MotionPredictor", "PredictResult", "clip_from_motion", "default_checkpoint", "fill_gap", "predict_motion"]
+__all__ = [
+    "MotionPredictor",
+    "PredictResult",
+    "clip_from_motion",
+    "default_checkpoint",
+    "fill_gap",
+    "plant_stance_foot",
+    "predict_motion",
+]
+
+PLANT_HEIGHT_M = 0.03  # a foot whose lowest sole point is this close to the floor may carry the body
 
 
 def default_checkpoint(kind: str = "body") -> Path:
@@ -139,7 +149,43 @@ class PredictResult:
         return Motion(q, self.observed.fps, self.observed.body, meta)
 
 
-def predict_motion(motion: Motion, horizon_s: float, predictor: MotionPredictor | None = None) -> PredictResult:
+def plant_stance_foot(
+    body: Body, last: np.ndarray, cont: np.ndarray, height_m: float = PLANT_HEIGHT_M, lift: bool = True
+) -> np.ndarray:
+    """``cont`` (T, 47) with its root moved over the floor so that the stance foot does not slide.
+
+    A predicted continuation moves its root and its legs separately, and a foot on the floor
+    slides (foot skating). Frame by frame from ``last`` (the frame before the continuation), the
+    foot whose lowest sole point is lower (and within ``height_m`` of the floor, ``y = 0``) is
+    taken to stand, and the root is moved horizontally by minus that foot's mean horizontal
+    displacement, so the standing foot stays where it is while the body moves over it; in
+    flight the root keeps its predicted velocity. The shift a frame receives carries on to the
+    frames after it. ``lift``: a frame whose feet go below the floor is raised until the lowest
+    sole point touches it. Joint angles are unchanged.
+    """
+    from ..body.contact import sole_points
+
+    full = np.concatenate([last[None], cont]).astype(np.float64)
+    with torch.no_grad():
+        pts = sole_points(body, torch.as_tensor(full)).numpy()  # (T+1, 2 feet, 3 points, 3)
+    low = pts[..., 1].min(axis=2)  # (T+1, 2) each foot's lowest sole point
+    step = pts[1:, :, :, [0, 2]].mean(axis=2) - pts[:-1, :, :, [0, 2]].mean(axis=2)  # (T, 2, 2)
+    out = cont.astype(np.float64).copy()
+    shift = np.zeros(2)
+    for t in range(len(cont)):
+        h = np.maximum(low[t], low[t + 1])
+        foot = int(np.argmin(h))
+        if h[foot] < height_m:
+            shift = shift - step[t, foot]
+        out[t, [0, 2]] += shift
+    if lift:
+        out[:, 1] += np.clip(-low[1:].min(axis=1), 0.0, None)
+    return out
+
+
+def predict_motion(
+    motion: Motion, horizon_s: float, predictor: MotionPredictor | None = None, plant: bool = True
+) -> PredictResult:
     """Continue ``motion`` (any rate; resampled to the model's) by ``horizon_s`` seconds with the body model."""
     import time
 
@@ -157,8 +203,11 @@ def predict_motion(motion: Motion, horizon_s: float, predictor: MotionPredictor 
     q = m.q.detach().double().numpy()
     seed = q[-predictor.model.config.window - 1 :]
     pred = predictor(seed, steps)
-    out = Motion(torch.as_tensor(pred), m.fps, m.body, {**m.metadata, "predicted_by": "MotionNN"})
-    return PredictResult(m, out, time.perf_counter() - t0, {"steps": steps, "fps": m.fps})
+    if plant:
+        pred = plant_stance_foot(m.body, q[-1], pred)
+    meta = {**m.metadata, "predicted_by": "MotionNN" + (", stance foot planted" if plant else "")}
+    out = Motion(torch.as_tensor(pred), m.fps, m.body, meta)
+    return PredictResult(m, out, time.perf_counter() - t0, {"steps": steps, "fps": m.fps, "planted": plant})
 
 
 def clip_from_motion(motion: Motion, name: str = "") -> Any:

@@ -8,7 +8,9 @@ Two shipped recognisers (``assets/form``, trained by :mod:`musclepose.training.f
   exercises, from OpenPose COCO-18 image keypoints (a video, a keypoint JSON, Pose Trainer files).
   A motion on the body is seen through three virtual cameras (front, 45 deg, side;
   :func:`motion_openpose18`) and the three views' probabilities are averaged.
-- ``uiprmd/recognizer``: the eight UI-PRMD movements, from a Kinect positions episode.
+- ``uiprmd/recognizer``: the eight UI-PRMD movements, from a Kinect positions episode mirrored so
+  that the side whose limbs move more is on the right (a movement done with the left arm reads like
+  the right-arm version).
 
 "Unknown" when nothing matches: the best class's probability is below the checkpoint's
 ``min_probability``, or the repetition's standardised features lie further from every class's
@@ -34,7 +36,7 @@ from ..models.form_classifier import FormClassifier
 from ..signals.movement import ALTERNATION_PER_S, flight_share, leg_alternation_per_s
 from ..sim.sensors.camera import PinholeCamera, simulate_keypoints
 from .checkpoint import load_checkpoint
-from .form_features import keypoint_features, kinect_features
+from .form_features import keypoint_features, kinect_recognition_features
 
 __all__ = [
     "Recognition",
@@ -139,8 +141,9 @@ def recognize_keypoints(kp: np.ndarray, fps: float, windows: Sequence[tuple[int,
 
 
 def recognize_kinect(episode: UiprmdEpisode) -> Recognition:
-    """The UI-PRMD movement of a Kinect positions episode (one repetition)."""
-    return load_recognizer(form_assets() / "uiprmd", "Kinect positions")(kinect_features(episode))
+    """The UI-PRMD movement of a Kinect positions episode (one repetition), from its working-side
+    features (:func:`~.form_features.kinect_recognition_features`)."""
+    return load_recognizer(form_assets() / "uiprmd", "Kinect positions")(kinect_recognition_features(episode))
 
 
 def motion_openpose18(motion: Any, yaw_deg: float, fps: float = KEYPOINT_FPS) -> tuple[np.ndarray, np.ndarray]:

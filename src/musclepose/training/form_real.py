@@ -38,6 +38,8 @@ from ..pipelines.form_features import (
     kinect_feature_names,
     kinect_features,
     kinect_observables,
+    kinect_recognition_feature_names,
+    kinect_recognition_features,
 )
 from .checkpoint import save_checkpoint
 from .form_data import KeypointRep
@@ -282,14 +284,16 @@ def build_uiprmd_checkpoint(
     extra: dict[str, Any] | None = None,
     overwrite: bool = False,
 ) -> Path:
-    """Fit and save the ``uiprmd`` checkpoint: the movement recogniser and, per movement, the
-    correct / incorrect classifier, on every episode; plus the correct episodes' observables
-    (mean, spread per movement) that name the fault."""
+    """Fit and save the ``uiprmd`` checkpoint: the movement recogniser (on the working-side features,
+    :func:`~musclepose.pipelines.form_features.kinect_recognition_features`) and, per movement, the
+    correct / incorrect classifier (on ``kinect_features``), on every episode; plus the correct
+    episodes' observables (mean, spread per movement) that name the fault."""
     x = np.array([kinect_features(e) for e in episodes])
     y = [e.exercise for e in episodes]
     names = kinect_feature_names()
-    rec = fit_classifier(x, y, names, l2=l2_recognizer)
-    rule = unknown_rule(rec, x, y)
+    x_rec = np.array([kinect_recognition_features(e) for e in episodes])
+    rec = fit_classifier(x_rec, y, kinect_recognition_feature_names(), l2=l2_recognizer)
+    rule = unknown_rule(rec, x_rec, y)
     rule["min_probability"] = 0.5
     parts: dict[str, torch.nn.Module] = {"recognizer": rec}
     norms: dict[str, dict[str, list[float]]] = {}
@@ -338,7 +342,8 @@ def model_card(info: dict[str, Any], metrics: dict[str, Any] | None = None) -> s
         f"repetitions (faults known), then adapted to every Pose Trainer clip of the exercise (good / bad) with "
         f"an L2 pull of {info['adapt_lambda']} towards the synthetic weights.",
         f"- Recognisers: multinomial logistic regression (L2 {info['recognizer_l2']}), 2-D on synthetic + Pose "
-        "Trainer, UI-PRMD on every episode; unknown below probability 0.5 or beyond 1.25x the 99th-percentile "
+        "Trainer, UI-PRMD on every episode (mirrored to put the working side on the right); unknown below "
+        "probability 0.5 or beyond 1.25x the 99th-percentile "
         "distance of a class's training repetitions from its centre.",
         f"- UI-PRMD form: per movement, logistic regression (L2 {info['form_l2']}) on Kinect-positions features.",
         "",

@@ -8,6 +8,13 @@ applies ``rotation1..3`` as successive body-fixed rotations, the intrinsic order
 coordinate maps onto one DoF with a sign (:data:`OPENSIM_COORDINATE_MAP`; the evidence is in the
 Notes of :func:`coordinate_signs`). What does not map one to one (spine, pelvis origin, patella
 and toes) is in the Notes of :func:`motion_from_opensim`. Units: m and rad in ``q``.
+
+The DoFs no OpenSim coordinate carries (neck, shoulder girdle, wrists, the feet's turn:
+:data:`EXTRA_DOFS`) travel in columns of their own, ``musclepose_<dof>`` in the table's units,
+which :func:`write_motion_opensim` adds when they move and :func:`motion_from_opensim` reads
+back; OpenSim ignores columns that name no coordinate of its model, so the file stays a
+valid OpenSim table, and a ``.mot`` written by MusclePose keeps a knee valgus made by turning
+the feet, or a shrug.
 """
 
 from __future__ import annotations
@@ -25,16 +32,19 @@ from ...body.skeleton import DOFS
 from ...motion.core import Motion
 from .functions import OsimFunction
 from .joints import read_osim_joints
-from .table import OpenSimTable
+from .table import OpenSimTable, write_table
 
 __all__ = [
     "LUMBAR_SHARE",
     "OPENSIM_COORDINATE_MAP",
     "RAJAGOPAL_HIP_MIDPOINT_M",
     "OsimCoordinateAxis",
+    "EXTRA_DOFS",
+    "EXTRA_PREFIX",
     "coordinate_signs",
     "motion_from_opensim",
     "opensim_from_motion",
+    "write_motion_opensim",
     "read_osim_coordinate_axes",
     "root_offset",
 ]
@@ -69,6 +79,7 @@ OPENSIM_COORDINATE_MAP: dict[str, tuple[str, float, str]] = {
 _SPINE = ("lumbar_extension", "lumbar_bending", "lumbar_rotation")
 _AXES3 = ("flexion", "bending", "rotation")
 _TRANSLATIONS = ("pelvis_tx", "pelvis_ty", "pelvis_tz")
+EXTRA_PREFIX = "musclepose_"
 #: Rajagopal generic model: hip joint centre midpoint in the pelvis frame (m), stature 1.70 m.
 RAJAGOPAL_HIP_MIDPOINT_M = (-0.056276, -0.07849, 0.0)
 RAJAGOPAL_STATURE_M = 1.70
@@ -81,6 +92,13 @@ def _lumbar_share() -> tuple[float, float, float]:
 
 #: Fraction of the back joint's (flexion, bending, rotation) given to the lumbar joint.
 LUMBAR_SHARE: tuple[float, float, float] = _lumbar_share()
+#: Our DoFs that no coordinate of :data:`OPENSIM_COORDINATE_MAP` drives (the thoracic joint takes
+#: its share of the back's); a table carries them as ``musclepose_<dof>`` columns.
+EXTRA_DOFS: tuple[str, ...] = tuple(
+    d.name
+    for d in DOFS
+    if d.name not in {v[0] for v in OPENSIM_COORDINATE_MAP.values()} and not d.name.startswith("thoracic_")
+)
 
 
 # ============================================================================ .osim axes
@@ -361,10 +379,18 @@ def motion_from_opensim(
     if any(c in cols for c in _TRANSLATIONS):  # a missing one (planar models) is 0
         q[:, 0:3] += fixed + euler_zxy_to_matrix(torch.as_tensor(q[:, 3:6])).numpy() @ hip
 
+    # Our own columns for the DoFs OpenSim has no coordinate for (written by write_motion_opensim).
+    extra = [d for d in EXTRA_DOFS if EXTRA_PREFIX + d in cols and d in body.dof_names]
+    for d in extra:
+        v = cols[EXTRA_PREFIX + d]
+        q[:, body.dof_index(d)] = np.radians(v) if degrees else v
+
     # The thoracic joint carries the back's share of each spine coordinate the table has, no other.
-    driven = {OPENSIM_COORDINATE_MAP[c][0] for c in signs} | {
-        f"thoracic_{a}" for a, c in zip(_AXES3, _SPINE, strict=True) if c in signs
-    }
+    driven = (
+        {OPENSIM_COORDINATE_MAP[c][0] for c in signs}
+        | set(extra)
+        | {f"thoracic_{a}" for a, c in zip(_AXES3, _SPINE, strict=True) if c in signs}
+    )
     meta: dict[str, Any] = {
         "source": str(table.path) if table.path is not None else "OpenSim table",
         "units": "m, rad",
@@ -378,19 +404,25 @@ def motion_from_opensim(
             "lumbar_share": list(lumbar_share),
             "in_degrees": degrees,
             "osim_path": str(osim_path) if osim_path is not None else None,
-            "unmapped_columns": [c for c in table.columns[1:] if c not in OPENSIM_COORDINATE_MAP],
+            "unmapped_columns": [
+                c
+                for c in table.columns[1:]
+                if c not in OPENSIM_COORDINATE_MAP
+                and not (c.startswith(EXTRA_PREFIX) and c[len(EXTRA_PREFIX) :] in extra)
+            ],
             "unset_dofs": [d for d in body.dof_names if d not in driven],
         },
     }
     return Motion(q=torch.as_tensor(q, dtype=torch.float64), fps=1.0 / step, body=body, metadata=meta)
 
 
-def opensim_from_motion(motion: Motion, degrees: bool | None = None) -> dict[str, np.ndarray]:
+def opensim_from_motion(motion: Motion, degrees: bool | None = None, extra: bool = False) -> dict[str, np.ndarray]:
     """OpenSim coordinate columns from a Motion made by :func:`motion_from_opensim` (its inverse).
 
     Uses the signs, hip offset and units in ``motion.metadata["opensim"]`` (default: the
     table's signs, Rajagopal's hip offset, degrees). Returns ``name -> (T,)`` including
-    ``"time"``; angles in degrees unless ``degrees`` is False.
+    ``"time"``; angles in degrees unless ``degrees`` is False. ``extra``: also the
+    ``musclepose_<dof>`` columns of the :data:`EXTRA_DOFS` that move (not all zero).
     """
     info = motion.metadata.get("opensim", {})
     signs = info.get("signs") or {k: v[1] for k, v in OPENSIM_COORDINATE_MAP.items()}
@@ -417,7 +449,25 @@ def opensim_from_motion(motion: Motion, degrees: bool | None = None) -> dict[str
     p = q[:, 0:3] - euler_zxy_to_matrix(torch.as_tensor(q[:, 3:6])).numpy() @ hip
     p = p - np.asarray(info.get("root_offset_m", np.zeros(3)))
     out.update({name: ang(name, p[:, k] / signs[name]) for k, name in enumerate(_TRANSLATIONS) if name in signs})
+    if extra:
+        for d in EXTRA_DOFS:
+            v = q[:, body.dof_index(d)]
+            if d in body.dof_names and np.any(v != 0.0):
+                out[EXTRA_PREFIX + d] = np.degrees(v) if degrees else v
     return out
+
+
+def write_motion_opensim(path: str | Path, motion: Motion) -> dict[str, Any]:
+    """``motion`` as an OpenSim coordinates table (``.mot``/``.sto``, degrees), written atomically,
+    with the ``musclepose_<dof>`` columns of the DoFs OpenSim lacks that move; what was written."""
+    cols = opensim_from_motion(motion, degrees=True, extra=True)
+    names = list(cols)
+    write_table(path, names, np.stack([cols[n] for n in names], axis=1), in_degrees=True, name=Path(path).stem)
+    return {
+        "columns": len(names),
+        "in_degrees": True,
+        "extra_columns": [n for n in names if n.startswith(EXTRA_PREFIX)],
+    }
 
 
 def _is_identity(axis: OsimCoordinateAxis) -> bool:
