@@ -46,7 +46,7 @@ from musclepose.evaluation.rollout_physics import rollout_physics
 from musclepose.io import cmu_prediction as cmu
 from musclepose.io.hdf5 import MotionDatasetReader
 from musclepose.pipelines.predict import MotionPredictor, default_checkpoint, fill_gap, plant_stance_foot
-from musclepose.training.motion import MotionTrainConfig, linear_baseline
+from musclepose.training.motion import MotionTrainConfig, heldout_rollout_error, linear_baseline
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -162,6 +162,11 @@ def main(argv: list[str] | None = None) -> dict:
         result["physics"] = rollout_physics(
             motions, {"model": body_rollout, "model + planted foot": planted_rollout, "zero_velocity": zero_velocity}
         )
+        extra = json.loads((body_ckpt / "config.json").read_text())["extra"]
+        result["body_accuracy"] = {
+            split: heldout_rollout_error(body.model, extra["train_config"], [args.body_data / f"{split}.h5"])
+            for split in ("val", "test")
+        }
         result["gaps"] = gap_study(motions, body)
         result["checkpoints"]["body"] = str(body_ckpt)
         result["body_data"] = str(args.body_data)
@@ -238,6 +243,24 @@ def render(r: dict) -> str:
     if "physics" not in r:
         lines += [f"Physics of rollouts on our body and gap filling: not run ({r['body_skipped']}).", ""]
         return "\n".join(lines) + "\n"
+    if "body_accuracy" in r:
+        acc = r["body_accuracy"]
+        lines += [
+            "## The body model against its linear baseline (our body, 30 Hz, 0.5-s rollouts)",
+            "",
+            "Mean joint-rotation error over the rollout (deg), windows cut as the trainer cuts its validation "
+            "windows; the linear autoregression refitted on the checkpoint's training files. Validation chose "
+            "the checkpoint; test is measured here only.",
+            "",
+            "| split | windows | model mean | linear mean | model step 1 | linear step 1 | model last | linear last |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for split, v in acc.items():
+            m, li = v["model"], v["linear"]
+            lines.append(f"| {split} | {v['windows']['n']} | {m['val_deg_mean']:.2f} | {li['val_deg_mean']:.2f} | "
+                         f"{m['val_deg_step1']:.2f} | {li['val_deg_step1']:.2f} | {m['val_deg_last']:.2f} | "
+                         f"{li['val_deg_last']:.2f} |")  # fmt: skip
+        lines.append("")
     lines += [
         f"## Physics of 1-s rollouts on our body ({r['physics']['windows']} windows)",
         "",

@@ -52,6 +52,7 @@ from .distributed import world as dist_world
 
 __all__ = [
     "MotionTrainConfig",
+    "heldout_rollout_error",
     "linear_baseline",
     "mirror_rows",
     "rotation_error_deg",
@@ -253,6 +254,21 @@ def _validate(model: MotionNN, windows: torch.Tensor, cfg: MotionTrainConfig) ->
         e = torch.cat(errs).mean(0)
     model.train()
     return {"val_deg_mean": float(e.mean()), "val_deg_step1": float(e[0]), "val_deg_last": float(e[-1])}
+
+
+def heldout_rollout_error(
+    model: MotionNN, train_config: dict[str, Any], files: list[str | Path]
+) -> dict[str, dict[str, float]]:
+    """Rollout error (deg: mean, first and last step) of ``model`` and of its linear baseline,
+    refitted from ``train_config`` (a checkpoint's ``extra.train_config``: its training files, window
+    and horizon), on the windows of ``files`` cut as the trainer cuts its validation windows."""
+    tc = {**train_config, "speeds": tuple(train_config.get("speeds", (1.0,))), "val": [str(f) for f in files]}
+    cfg = MotionTrainConfig(**{k: v for k, v in tc.items() if k in MotionTrainConfig.__dataclass_fields__})
+    windows = _val_windows(cfg, cfg.window + cfg.horizon)
+    if windows is None:
+        raise ValueError(f"no window of {cfg.window + cfg.horizon} frames in {', '.join(map(str, files))}")
+    out = {"model": _validate(model, windows, cfg), "linear": _validate(linear_baseline(cfg), windows, cfg)}
+    return {**out, "windows": {"n": int(len(windows))}}
 
 
 def _val_windows(cfg: MotionTrainConfig, length: int) -> torch.Tensor | None:
