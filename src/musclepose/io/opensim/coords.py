@@ -450,9 +450,9 @@ def opensim_from_motion(motion: Motion, degrees: bool | None = None, extra: bool
     p = p - np.asarray(info.get("root_offset_m", np.zeros(3)))
     out.update({name: ang(name, p[:, k] / signs[name]) for k, name in enumerate(_TRANSLATIONS) if name in signs})
     if extra:
-        for d in EXTRA_DOFS:
+        for d in (d for d in EXTRA_DOFS if d in body.dof_names):
             v = q[:, body.dof_index(d)]
-            if d in body.dof_names and np.any(v != 0.0):
+            if np.any(v != 0.0):
                 out[EXTRA_PREFIX + d] = np.degrees(v) if degrees else v
     return out
 
