@@ -5,7 +5,8 @@ training split (AddBiomechanics Expert1 squats and walking, CMU subject 131, UI-
 and synthetic clips of held-out synthetic subjects, for the six-IMU and phone + watch layouts,
 with the worn-sensor error model drawn from a fixed seed. Also: exercise recognition of the HDT's
 "what" head on the synthetic test clips (clip = the mean of its frames' probabilities), the
-calibration before and after temperature scaling. Writes docs/evaluation_imu_pose.md (+ .json)
+calibration before and after the interval recalibration
+(``scripts/recalibrate_imu_pose.py``). Writes docs/evaluation_imu_pose.md (+ .json)
 and docs/figures/imu_pose_uncertainty.png.
 
     python benchmarks/eval_imu_pose.py --corpus runs/imu_pose_corpus.pt [--synthetic 24]
@@ -73,7 +74,8 @@ def _figure(model: IMUPoseModel, seq, path: Path) -> None:
         if "hip" in name:
             pred, true = -pred, -true
         sd = (torch.exp(0.5 * out[1][:, j]) * model.temperature * SIGMA_TO_DEG).numpy()
-        ax.fill_between(t, pred - 2 * sd, pred + 2 * sd, color="tab:blue", alpha=0.15, label="±2σ")
+        two = model.calibration.two_sigma
+        ax.fill_between(t, pred - two * sd, pred + two * sd, color="tab:blue", alpha=0.15, label="95 % (±2σ)")
         ax.fill_between(t, pred - sd, pred + sd, color="tab:blue", alpha=0.3, label="±1σ")
         ax.plot(t, true, "k", lw=1.2, label="truth (mocap)")
         ax.plot(t, pred, "tab:blue", lw=1.0, label="HDT")
@@ -111,6 +113,10 @@ def main() -> None:
     nn = NNIndex.load(a.checkpoint)
     raw = {"shipped": IMUPoseModel.load(a.checkpoint)}
     raw["shipped"].temperature = 1.0
+    before = (models["shipped"].extra.get("calibration", {}).get("info") or {}).get("temperature_before")
+    if before is not None:  # the way it was calibrated before: one likelihood temperature
+        raw["likelihood"] = IMUPoseModel.load(a.checkpoint)
+        raw["likelihood"].temperature = before
     doc: dict = {"command": " ".join(sys.argv), "checkpoint": str(a.checkpoint), "results": {}}
     for layout in ("six", "phone-watch"):
         for group, items in (("real", real), ("synthetic", syn)):
@@ -124,10 +130,15 @@ def main() -> None:
                 uncal.append((u, seq.n_frames))
                 print(f"{layout} {group} {seq.name}: {res['shipped']['mpjpe_cm']:.2f} cm", flush=True)
             m = merge(parts)
-            m["shipped_before_temperature"] = merge(uncal)["shipped"]
+            u = merge(uncal)
+            m["shipped_before_temperature"] = u["shipped"]
+            if "likelihood" in u:
+                m["shipped_likelihood_temperature"] = u["likelihood"]
             doc["results"][f"{layout}/{group}"] = m
             doc["results"][f"{layout}/{group}"]["per_recording"] = {
-                seq.name: {k: r["shipped"][k] for k in ("mpjpe_cm", "rotation_error_deg")}
+                seq.name: {
+                    k: r["shipped"][k] for k in ("mpjpe_cm", "rotation_error_deg", "coverage_1sigma", "coverage_2sigma")
+                }  # fmt: skip
                 for seq, (r, _) in zip(items, parts, strict=True)
             }
     doc["exercise"] = {
@@ -139,6 +150,8 @@ def main() -> None:
     doc["figure"] = str(fig.relative_to(ROOT)) if fig.is_relative_to(ROOT) else str(fig)
     doc["seconds"] = time.perf_counter() - t0
     doc["temperature"] = models["shipped"].temperature
+    doc["two_sigma"] = models["shipped"].calibration.two_sigma
+    doc["temperature_before"] = before
     c = models["shipped"].model.config
     doc["shipped"] = f"{'CNN only' if c.n_layers == 0 else f'{c.n_layers} transformer layers'}, window {c.window}"
     a.out.parent.mkdir(parents=True, exist_ok=True)
@@ -149,13 +162,17 @@ def main() -> None:
 
 def render(doc: dict) -> str:
     lines = ["# Pose from IMUs: evaluation", "", f"Command: `{doc['command']}` ({doc['seconds']:.0f} s, one thread). "
-             f"Checkpoint `{doc['checkpoint']}` (temperature {doc['temperature']:.3f}).", ""]  # fmt: skip
+             f"Checkpoint `{doc['checkpoint']}` (reported σ = the network's × {doc['temperature']:.3f}; 95 % "
+             f"interval {doc.get('two_sigma', 2.0):.2f} σ wide; calibration: "
+             "[imu_pose_calibration.md](imu_pose_calibration.md)).", ""]  # fmt: skip
     names = {
         "shipped": f"shipped: {doc.get('shipped', '')}",
         "hdt_transformer": "HDT with its transformer",
         "baseline_cnn": "HDT without transformer (CNN only)",
         "nearest_neighbour": "nearest-neighbour retrieval",
-        "shipped_before_temperature": "shipped, before temperature scaling",
+        "shipped_before_temperature": "shipped, uncalibrated (the network's σ)",
+        "shipped_likelihood_temperature": "shipped, one likelihood temperature (before: × "
+        f"{doc.get('temperature_before') or 0:.3f})",
     }
     for key, res in doc["results"].items():
         layout, group = key.split("/")
@@ -163,7 +180,8 @@ def render(doc: dict) -> str:
         head = "| model | MPJPE cm | joint rotation deg | global rotation deg | jitter m/s³ (truth) | 1σ | 2σ | ECE |"
         lines += [f"## {layout}, {group} test recordings ({frames} frames at 30 Hz)", "", head,
                   "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
-        for name in ("shipped", "hdt_transformer", "baseline_cnn", "nearest_neighbour", "shipped_before_temperature"):
+        rows = ("shipped", "hdt_transformer", "baseline_cnn", "nearest_neighbour")
+        for name in (*rows, "shipped_likelihood_temperature", "shipped_before_temperature"):
             if name not in res:
                 continue
             m = res[name]
@@ -174,8 +192,11 @@ def render(doc: dict) -> str:
                          f"({m.get('jitter_true_m_s3', float('nan')):.0f}) | {cov} |")  # fmt: skip
         per = res.get("per_recording", {})
         if per and group == "real":
-            each = [f"{k} {v['mpjpe_cm']:.1f} cm / {v['rotation_error_deg']:.1f}°" for k, v in per.items()]
-            lines += ["", "Per recording (shipped, MPJPE / joint rotation): " + "; ".join(each)]
+            each = [f"{k} {v['mpjpe_cm']:.1f} cm / {v['rotation_error_deg']:.1f}°"
+                    + (f" / {100 * v['coverage_1sigma']:.0f} % / {100 * v['coverage_2sigma']:.0f} %"
+                       if "coverage_1sigma" in v else "")
+                    for k, v in per.items()]  # fmt: skip
+            lines += ["", "Per recording (shipped, MPJPE / joint rotation / 1σ / 2σ coverage): " + "; ".join(each)]
         lines.append("")
     lines += ["## Exercise recognition (the 'what' head, clips of held-out synthetic subjects)", ""]
     for key, e in doc["exercise"].items():

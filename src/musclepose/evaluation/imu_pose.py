@@ -14,8 +14,9 @@ reference sensor), cm; ``rotation_error_deg`` - mean angle between predicted and
 rotations of the 17 joints; ``global_rotation_error_deg`` - the same for the 18 segments' world
 rotations; ``jitter_m_s3`` - mean norm of the third time derivative of the predicted joint
 centres (the truth's beside it); ``coverage_1sigma`` / ``coverage_2sigma`` - share of the 6-D
-pose coordinates whose error lies within 1 / 2 predicted standard deviations (after the
-checkpoint's temperature); ``ece`` - the regression calibration error of Kuleshov et al. 2018:
+pose coordinates whose error lies within the checkpoint's 1 / 2 sigma intervals (its
+:class:`~musclepose.pipelines.imu_pose.IntervalCalibration`: the 68.27 % and 95.45 % intervals,
+``±sigma`` and ``±two_sigma * sigma``); ``ece`` - the regression calibration error of Kuleshov et al. 2018:
 mean over central intervals p = 0.05..0.95 of |p - observed share inside|.
 """
 
@@ -43,7 +44,7 @@ from ..pipelines.imu_features import (
     pose_targets,
 )
 from ..pipelines.imu_nn import NNIndex
-from ..pipelines.imu_pose import IMUPoseModel
+from ..pipelines.imu_pose import IMUPoseModel, IntervalCalibration
 from ..sim.imu_corpus import Sequence, sequence_from_motion
 from ..sim.sensors.imu_worn import SLOT_SEGMENTS, worn_imu_errors
 
@@ -56,13 +57,19 @@ _LEVELS = np.linspace(0.05, 0.95, 19)
 class Prediction:
     rot6: torch.Tensor  # (T, 18, 6)
     sigma: torch.Tensor | None  # (T, 18) sd of each 6-D coordinate, or None
+    calibration: IntervalCalibration | None = None  # its intervals; None: a Gaussian's
 
 
-def calibration_metrics(err: torch.Tensor, sigma: torch.Tensor) -> dict[str, float]:
-    """Coverage of the 1 and 2 sigma intervals and the ECE for errors ``err (..., 6)`` and sds ``sigma (...)``."""
+def calibration_metrics(
+    err: torch.Tensor, sigma: torch.Tensor, calibration: IntervalCalibration | None = None
+) -> dict[str, float]:
+    """Coverage of the 1 and 2 sigma intervals and the ECE for errors ``err (..., 6)`` and reported sds
+    ``sigma (...)``; with a ``calibration`` its intervals (the 2-sigma one ``two_sigma`` sds wide),
+    else a Gaussian's."""
     z = (err.abs() / sigma[..., None]).flatten().double()
-    out = {"coverage_1sigma": float((z <= 1).double().mean()), "coverage_2sigma": float((z <= 2).double().mean())}
-    zp = torch.as_tensor(norm.ppf(0.5 + _LEVELS / 2))
+    two = calibration.two_sigma if calibration is not None else 2.0
+    out = {"coverage_1sigma": float((z <= 1).double().mean()), "coverage_2sigma": float((z <= two).double().mean())}
+    zp = torch.as_tensor(calibration.band(_LEVELS) if calibration is not None else norm.ppf(0.5 + _LEVELS / 2))
     inside = (z[:, None] <= zp[None]).double().mean(0).numpy()
     out["ece"] = float(np.mean(np.abs(inside - _LEVELS)))
     return out
@@ -87,14 +94,14 @@ def pose_metrics(
         out["jitter_m_s3"] = float(jerk(p))
         out["jitter_true_m_s3"] = float(jerk(t))
     if pred.sigma is not None:
-        out |= calibration_metrics(pred.rot6.float() - true6.float(), pred.sigma.float())
+        out |= calibration_metrics(pred.rot6.float() - true6.float(), pred.sigma.float(), pred.calibration)
     return out
 
 
 @torch.no_grad()
 def _hdt(model: IMUPoseModel, x: torch.Tensor) -> Prediction:
     out = model.predict_features(x)
-    return Prediction(out[0], torch.exp(0.5 * out[1]) * model.temperature)
+    return Prediction(out[0], torch.exp(0.5 * out[1]) * model.temperature, model.calibration)
 
 
 def evaluate_sequence(

@@ -44,6 +44,7 @@ def export_onnx(model: IMUPoseModel, path: str | Path, opset: int = 17) -> Path:
     tmp.replace(path)
     meta = {
         "window": w, "n_inputs": model.model.config.n_inputs, "temperature": model.temperature,
+        "two_sigma": model.calibration.two_sigma, "calibration": model.calibration.to_dict(),
         "exercises": list(model.labels.exercises), "slots": model.extra.get("slots"),
         "model_fps": model.extra.get("model_fps"), "outputs": list(OUTPUTS),
     }  # fmt: skip

@@ -199,8 +199,8 @@ def _angles_png(motion: Any, reps: list[dict[str, Any]]) -> bytes:
                 angle = np.degrees(motion.dof(f"{dof}_{s}").detach().cpu().numpy())
                 ax.plot(t, angle, color=colour, lw=1.3, ls=style, label=side)
                 band = motion.metadata.get("imu_sigma_deg", {}).get(f"{dof}_{s}")
-                if band is not None and len(band) == len(t):  # pose from IMUs: the model's 2-sigma band
-                    sd = 2.0 * np.asarray(band)
+                if band is not None and len(band) == len(t):  # pose from IMUs: the model's 95 % (2-sigma) band
+                    sd = float(motion.metadata.get("imu_two_sigma", 2.0)) * np.asarray(band)
                     ax.fill_between(t, angle - sd, angle + sd, color=colour, alpha=0.12, lw=0)
         ax.axhline(0, color="0.75", lw=0.7)
         ax.set_title(label, fontsize=9)
@@ -449,7 +449,7 @@ def write_coach_report(
                 "Hip, knee and ankle flexion (right red, left blue dashed) and lumbar flexion, degrees; "
                 "repetitions shaded."
                 + (
-                    " From IMUs: the light bands are the pose model's +-2 sigma."
+                    " From IMUs: the light bands are the pose model's 95 % interval (its calibrated +-2 sigma)."
                     if "imu_sigma_deg" in motion.metadata
                     else ""
                 ),  # fmt: skip
