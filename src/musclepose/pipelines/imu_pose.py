@@ -70,6 +70,7 @@ from .labels import LabelMap
 __all__ = [
     "FLAG_SIGMA_DEG",
     "IntervalCalibration",
+    "madgwick_orientation",
     "IMUPoseModel",
     "IMUPoseResult",
     "IMUStream",
@@ -303,7 +304,7 @@ def _present(found: dict[str, str], layout: str) -> torch.Tensor:
     return torch.tensor([s in found and s in use for s in SLOTS])
 
 
-def _madgwick(acc: np.ndarray, gyro: np.ndarray, mag: np.ndarray | None, fps: float) -> np.ndarray:
+def madgwick_orientation(acc: np.ndarray, gyro: np.ndarray, mag: np.ndarray | None, fps: float) -> np.ndarray:
     """Sensor-to-world rotations ``(T, 3, 3)`` (our Y-up axes) from the ``ahrs`` Madgwick filter."""
     q0 = ecompass(acc[0], mag[0], frame="ENU", representation="quaternion") if mag is not None else acc2q(acc[0])
     kw = {"mag": mag} if mag is not None else {}
@@ -376,7 +377,9 @@ def _csv_stream(path: Path, layout: str, fps: float | None) -> IMUStream:
     still = _still_period(path, gyro, acc, data.fps)
     names = list(used)
     mag = data.mag
-    srot = np.stack([_madgwick(acc[s], gyro[s], None if mag is None else mag[used[s]], data.fps) for s in names], 1)
+    srot = np.stack(
+        [madgwick_orientation(acc[s], gyro[s], None if mag is None else mag[used[s]], data.fps) for s in names], 1
+    )
     mount = torch.stack([_mount(s) for s in names])
     pres_sub = torch.tensor([s in names for s in SLOTS])
     srot_t = torch.as_tensor(srot)
