@@ -14,7 +14,7 @@ to measure: the encoder's fault heads screen it instead (:func:`.labels.detect_f
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -112,13 +112,16 @@ def grf_in_bw(kinetics: Any) -> dict[str, np.ndarray] | None:
 class FaultRule:
     """One (exercise, fault) of the screen."""
 
-    weights: list[float]  # logistic weights on [z, z^2] of the exercise's standardised measures
+    weights: list[float]  # logistic weights on [z, z^2] of the exercise's standardised measures, then on ``pairs``
     bias: float
     threshold: float  # on the probability: F1-optimal on the training clips
     sev_a: float  # severity ~ sev_a * (own signed measure) + sev_b, fitted on the faulty clips
     sev_b: float
     f1_train: float
     n_faulty: int
+    # Interaction features of this rule alone: z_a * z_b of the named measures (empty: none; the shipped
+    # rules have none, scripts/refit_form_screen.py --tune tries them).
+    pairs: list[list[str]] = field(default_factory=list)
 
 
 @dataclass
@@ -138,6 +141,14 @@ class ExerciseScreen:
         z = np.clip(np.nan_to_num((x - np.array(self.mean)) / np.array(self.std)), -Z_MAX, Z_MAX)
         z = torch.tensor(z, dtype=torch.float64)
         return torch.cat([z, z * z], -1)
+
+    def rule_features(self, feats: torch.Tensor, pairs: list[list[str]] | list[tuple[str, str]]) -> torch.Tensor:
+        """``feats`` (:meth:`features`, ``(..., 2n)``) with the products ``z_a * z_b`` of ``pairs`` appended."""
+        if not pairs:
+            return feats
+        z = feats[..., : len(self.names)]
+        idx = self.names.index
+        return torch.cat([feats, torch.stack([z[..., idx(a)] * z[..., idx(b)] for a, b in pairs], -1)], -1)
 
 
 def threshold_screen(exercise: str, measures: dict[str, float]) -> list[DetectedFault]:
@@ -161,7 +172,8 @@ Z_MAX = 4.0
 
 class FormScreen:
     """Per exercise and fault: a logistic model on all of the exercise's fault observables
-    (standardised, linear and squared terms), thresholded for F1 on training clips. Using every
+    (standardised, linear and squared terms, and a rule's own products of two, ``FaultRule.pairs``),
+    thresholded for F1 on training clips. Using every
     observable lets one fault's signature (a one-sided knee valgus also shows as asymmetry) be
     told from another's; on the shipped data it raises test precision from 0.57 (one threshold
     per fault on its own observable) to 0.69 at the same recall."""
@@ -192,7 +204,8 @@ class FormScreen:
         feats = e.features(measures)
         found = []
         for name, rule in e.rules.items():
-            p = float(torch.sigmoid(feats @ torch.tensor(rule.weights, dtype=torch.float64) + rule.bias))
+            x = e.rule_features(feats, rule.pairs)
+            p = float(torch.sigmoid(x @ torch.tensor(rule.weights, dtype=torch.float64) + rule.bias))
             if p < rule.threshold or name not in measures:
                 continue
             v = measures[name]
@@ -207,7 +220,10 @@ class FormScreen:
         return sorted(found, key=lambda f: -f.severity)
 
     def to_json(self) -> dict[str, Any]:
-        return {ex: {"names": e.names, "mean": e.mean, "std": e.std, "rules": {n: vars(r) for n, r in e.rules.items()}}
+        def rule(r: FaultRule) -> dict[str, Any]:
+            return {k: v for k, v in vars(r).items() if k != "pairs" or v}  # no interactions: the previous layout
+
+        return {ex: {"names": e.names, "mean": e.mean, "std": e.std, "rules": {n: rule(r) for n, r in e.rules.items()}}
                 for ex, e in self.exercises.items()}  # fmt: skip
 
     @classmethod
