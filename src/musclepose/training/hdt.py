@@ -64,7 +64,6 @@ __all__ = [
     "export_imu_pose",
     "file_sha256",
     "fit_interval_calibration",
-    "fit_temperature",
     "hdt_losses",
     "make_batch",
     "train_hdt",
@@ -192,7 +191,7 @@ def val_windows(seqs: list[Sequence], window: int, n: int, seed: int) -> list[tu
 @torch.no_grad()
 def evaluate_windows(model: HDT, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
     """MPJPE (cm, root-aligned, all frames of the windows), local rotation error (deg) and the
-    normalised squared error (for the temperature) on prepared validation batches."""
+    normalised squared error (a calibration check in the training log) on prepared validation batches."""
     model.eval()
     mp, re, z2, n = 0.0, 0.0, 0.0, 0
     for b in batches:
@@ -254,13 +253,6 @@ def fit_interval_calibration(
             "recordings": sorted(z), "coordinates": int(allz.size), "draws": draws,
             "likelihood_temperature": float(np.sqrt(np.mean(allz**2)))}  # fmt: skip
     return cal, info
-
-
-def fit_temperature(model: HDT, batches: list[dict[str, torch.Tensor]]) -> float:
-    """The scale ``T`` of the predicted standard deviations that maximises the Gaussian likelihood of the
-    validation errors: ``T^2 = mean(e^2 / sigma^2)`` over every coordinate (Guo et al. 2017's temperature
-    scaling, for a regression: Kuleshov et al. 2018 / Laves et al. 2020)."""
-    return math.sqrt(evaluate_windows(model, batches)["z2"])
 
 
 # ------------------------------------------------------------------------------ training
