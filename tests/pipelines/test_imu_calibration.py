@@ -74,3 +74,28 @@ def test_shipped_calibration_came_from_real_validation_recordings():
     assert all(r.startswith(("cmupred_", "mass_")) for r in info["recordings"])  # the corpus's real val split
     # Real errors are heavier-tailed than a Gaussian: the 95 % band is wider than 2 reported sds.
     assert model.calibration.two_sigma > 2.0
+
+
+def test_training_calibrates_on_the_real_validation_recordings_only():
+    """``fit_interval_calibration`` (what ``train imu-pose`` runs at its end) reads the real recordings of the
+    validation split and ignores its synthetic clips: the fit equals the quantiles of the real one's errors."""
+    from musclepose.models.hdt import HDT, HDTConfig
+    from musclepose.sim.imu_corpus import sequence_from_motion
+    from musclepose.training.hdt import fit_interval_calibration, validation_z
+
+    from ._imu_csv import squat_motion
+
+    torch.manual_seed(0)
+    cfg = HDTConfig(cnn_channels=(8, 8, 8, 8), d_model=16, n_layers=0, n_heads=2, ff_hidden=32, d_factor=8,
+                    pose_hidden=16, window=16)  # fmt: skip
+    model = HDT(cfg).eval()
+    real = sequence_from_motion(squat_motion(1)[:90], "real", "mocap/x.mot", "p1", "val", versions=1, filter_hz=None)
+    syn = sequence_from_motion(squat_motion(2)[:90], "syn", "musclepose.sim", "s2", "val", versions=1, filter_hz=None)
+    cal, info = fit_interval_calibration(model, [real, syn], draws=1)
+    assert info["fitted_on"] == "real validation recordings" and info["recordings"] == ["real"]
+    z = validation_z(model, [real, syn], draws=1)
+    lv = np.asarray(cal.levels)
+    own = np.maximum.accumulate(np.quantile(z["real"], lv))
+    pooled = np.maximum.accumulate(np.quantile(np.concatenate([z["real"], z["syn"]]), lv))
+    assert np.allclose(cal.scales, own, rtol=1e-9, atol=1e-12)
+    assert np.abs(pooled - own).max() > 1e-3  # with the synthetic clip the fit would differ
