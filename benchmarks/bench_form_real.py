@@ -9,10 +9,11 @@ Rows, all in the same run:
 
 - Pose Trainer form, leave-one-recording-session-out (the file names do not say the person; see
   :func:`musclepose.evaluation.form_real.recording_sessions`): the shipped model (noisy-OR screen
-  pre-trained on synthetic repetitions, adapted to the real labels; its pull ``lam`` chosen by an
-  inner leave-one-session-out on the training sessions), the synthetic-only screen, the same screen
-  fitted on real labels alone (no synthetic pre-training), and the random forest on per-video mean and
-  standard deviation of the keypoints (PushFit's recipe);
+  pre-trained on synthetic repetitions, adapted to the real labels; its adaptation, a pull ``lam``
+  towards the synthetic weights or the real labels alone, chosen by an inner leave-one-session-out on
+  the training sessions), the same with only the pull chosen (the design before), the synthetic-only
+  screen, the same screen fitted on real labels alone (no synthetic pre-training), and the random
+  forest on per-video mean and standard deviation of the keypoints (PushFit's recipe);
 - UI-PRMD form, leave-one-subject-out: the shipped linear model on Kinect-positions features (its L2
   chosen by an inner leave-one-subject-out) against the same random forest on the files' values;
 - recognition: UI-PRMD movements (leave-one-subject-out; the shipped working-side features against
@@ -23,7 +24,8 @@ Rows, all in the same run:
 
 Usage: ``python benchmarks/bench_form_real.py [--clips 2400] [--seed 0] [--cache /tmp/form_cache]
 [--out docs/benchmarks_form_real.md]`` (about 25 minutes on 2 loaded cores); ``--only uiprmd-recognition``
-reruns the UI-PRMD recognition alone (a few minutes) into the existing ``--out`` report and its ``.json``.
+reruns the UI-PRMD recognition alone (a few minutes) into the existing ``--out`` report and its ``.json``;
+``--only pose-trainer-form`` the Pose Trainer form section (the synthetic clips, then a few minutes).
 """
 
 from __future__ import annotations
@@ -74,17 +76,24 @@ from musclepose.training.form_data import load_reps, save_reps, subject_split, s
 from musclepose.training.form_real import (
     RECOGNIZER_L2,
     adapt_noisy_or,
+    adapted_screen,
+    choose_adaptation,
     digest,
     fit_classifier,
     observables_matrix,
     pose_trainer_set,
     predict_proba,
+    real_only_screen,
     synthetic_screen,
     unknown_rule,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 LAMBDAS = (0.01, 0.1, 1.0, 10.0)
+#: The shipped 2-D screen's row: the adaptation (a pull, or the real labels alone) chosen per fold
+#: by an inner leave-one-session-out (``training.form_real.choose_adaptation``).
+SHIPPED = "adaptation chosen per exercise (shipped)"
+MACHINE = f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}"
 FORM_L2 = (0.01, 0.05, 0.2)
 
 
@@ -116,24 +125,10 @@ def _p_wrong(model, x: np.ndarray) -> np.ndarray:
 
 
 def _best_lambda(base, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
-    """The pull chosen by leave-one-session-out among the training sessions (default when < 2)."""
-    if len(set(groups.tolist())) < 2:
-        return 0.1
-    scores = []
-    for lam in LAMBDAS:
-        pred = grouped_predictions(
-            len(y), groups, lambda tr, te, lam=lam: _p_wrong(adapt_noisy_or(base, x[tr], y[tr], lam), x[te]) >= 0.5
-        )
-        scores.append(binary_scores(y, pred.astype(int))["balanced_accuracy"])
-    return LAMBDAS[int(np.argmax(scores))]
-
-
-def _real_only(base, x: np.ndarray, y: np.ndarray):
-    zero = type(base)(base.config)
-    zero.mean.copy_(torch.tensor(np.nan_to_num(np.nanmean(np.where(np.isfinite(x), x, np.nan), 0))))
-    sd = np.nan_to_num(np.nanstd(np.where(np.isfinite(x), x, np.nan), 0))
-    zero.std.copy_(torch.tensor(np.where(sd > 1e-9, sd, 1.0)))
-    return adapt_noisy_or(zero, x, y, 0.01)
+    """The pull chosen by leave-one-session-out among the training sessions (the shipped design
+    before the real-labels-only screen became a candidate)."""
+    choice, _ = choose_adaptation(base, x, y, list(groups), candidates=LAMBDAS)
+    return float(choice)
 
 
 def pose_trainer_form(real, reps, groups) -> dict[str, Any]:
@@ -148,8 +143,14 @@ def pose_trainer_form(real, reps, groups) -> dict[str, Any]:
         x, y, g, m = obs_r[sel], real.wrong[sel], groups[sel], ms[sel]
         base = synthetic_screen(reps, e, obs_s)
         lams: list[float] = []
+        choices: list[float | str] = []
 
-        def shipped(tr, te, x=x, y=y, g=g, base=base, lams=lams):
+        def shipped(tr, te, x=x, y=y, g=g, base=base, choices=choices):
+            choice, _ = choose_adaptation(base, x[tr], y[tr], list(g[tr]))
+            choices.append(choice)
+            return (_p_wrong(adapted_screen(base, x[tr], y[tr], choice), x[te]) >= 0.5).astype(int)
+
+        def pull_only(tr, te, x=x, y=y, g=g, base=base, lams=lams):
             lam = _best_lambda(base, x[tr], y[tr], g[tr])
             lams.append(lam)
             return (_p_wrong(adapt_noisy_or(base, x[tr], y[tr], lam), x[te]) >= 0.5).astype(int)
@@ -158,16 +159,20 @@ def pose_trainer_form(real, reps, groups) -> dict[str, Any]:
             return meanstd_random_forest(m[tr], y[tr], m[te]) if len(set(y[tr])) > 1 else np.full(len(te), y[tr][0])
 
         preds = {
-            "sim-to-real (shipped)": grouped_predictions(len(y), g, shipped),
+            SHIPPED: grouped_predictions(len(y), g, shipped),
+            "sim-to-real, pull chosen (before)": grouped_predictions(len(y), g, pull_only),
             "synthetic only": (_p_wrong(base, x) >= 0.5).astype(int),
             "real labels only": grouped_predictions(
-                len(y), g, lambda tr, te, x=x, y=y, base=base: _p_wrong(_real_only(base, x[tr], y[tr]), x[te]) >= 0.5
+                len(y),
+                g,
+                lambda tr, te, x=x, y=y, base=base: _p_wrong(real_only_screen(base, x[tr], y[tr]), x[te]) >= 0.5,
             ),
             "random forest, mean/std": grouped_predictions(len(y), g, rf),
         }
         per[e] = {k: binary_scores(y, v.astype(int)) for k, v in preds.items()}
         per[e]["sessions"] = len(set(g.tolist()))
         per[e]["lambdas"] = lams
+        per[e]["choices"] = choices
         for k, v in preds.items():
             pooled.setdefault(k, {"y": [], "p": []})
             pooled[k]["y"] += list(y)
@@ -365,9 +370,23 @@ def render(r: dict[str, Any]) -> str:
         'Balanced accuracy and F1 of "bad form", predictions of held-out sessions pooled per exercise.',
         "",
     ]
+    if r.get("pose_trainer_run"):
+        run = r["pose_trainer_run"]
+        lines += [f"This section alone was rerun by `{run['command']}` on {run['machine']}, {run['seconds']:.0f} s "
+                  f"(Pose Trainer sha256 {run['pose_trainer'][:12]}, {run['synthetic_reps']} synthetic "
+                  "repetitions); the rest of the page is the full run above.", ""]  # fmt: skip
+    lines += ["The shipped screen's adaptation is chosen per exercise by an inner leave-one-session-out among "
+              "the training sessions, from the pulls towards the synthetic weights (0.01, 0.1, 1, 10) and the "
+              "screen fitted on the real labels alone (`training.form_real.choose_adaptation`); "
+              '"pull chosen (before)" is the same without the real-labels-only candidate.', ""]  # fmt: skip
     methods = list(pt["overall_pooled"])
     for e, v in pt["per_exercise"].items():
-        lines += [f"**{e}** ({v['sessions']} sessions; shipped model's pull per fold: {v['lambdas']})", "",
+        per_fold = (
+            f"shipped model's choice per fold: {v['choices']}; the pull chosen before: {v['lambdas']}"
+            if "choices" in v
+            else f"shipped model's pull per fold: {v['lambdas']}"
+        )
+        lines += [f"**{e}** ({v['sessions']} sessions; {per_fold})", "",
                   "| model | balanced accuracy | F1 | clips |", "|---|---:|---:|---:|"]  # fmt: skip
         lines += [_row(m, v[m]) for m in methods] + [""]
     lines += ["**all four exercises** (pooled; and the mean of the per-exercise balanced accuracies)", ""]
@@ -464,6 +483,14 @@ def _uiprmd_recognition_lines(u: dict[str, Any], run: dict[str, Any] | None) -> 
     return [*lines, ""]
 
 
+def _write(out: Path, result: dict[str, Any]) -> None:
+    """The report and its ``.json`` beside it, each written whole or not at all."""
+    with atomic_write(out) as fh:
+        fh.write(render(result))
+    with atomic_write(out.with_suffix(".json")) as fh:
+        fh.write(json.dumps(result, indent=1, default=float) + "\n")
+
+
 def uiprmd_recognition_only(args: argparse.Namespace, data: Path, t0: float) -> None:
     """``--only uiprmd-recognition``: UI-PRMD recognition rerun into the last full run's report."""
     result = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
@@ -474,13 +501,28 @@ def uiprmd_recognition_only(args: argparse.Namespace, data: Path, t0: float) -> 
     result["uiprmd_recognition_run"] = {
         "command": "python benchmarks/bench_form_real.py --only uiprmd-recognition",
         "seconds": time.perf_counter() - t0, "uiprmd": digest(ep_files),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
+        "machine": MACHINE,
     }  # fmt: skip
-    with atomic_write(args.out) as fh:
-        fh.write(render(result))
-    with atomic_write(args.out.with_suffix(".json")) as fh:
-        fh.write(json.dumps(result, indent=1, default=float) + "\n")
+    _write(args.out, result)
     print("\n".join(_uiprmd_recognition_lines(result["recognition"]["uiprmd"], result["uiprmd_recognition_run"])))
+
+
+def pose_trainer_form_only(args: argparse.Namespace, data: Path, t0: float) -> None:
+    """``--only pose-trainer-form``: the Pose Trainer form section rerun into the last full run's report."""
+    result = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
+    real = pose_trainer_set(data / "labelled" / "pose_trainer")
+    groups = np.array(recording_sessions(real.kps, real.exercises))
+    reps = synthetic(args.clips, args.seed, args.cache)
+    say("Pose Trainer form")
+    result["pose_trainer"] = pose_trainer_form(real, reps, groups)
+    result["pose_trainer_run"] = {
+        "command": f"python benchmarks/bench_form_real.py --only pose-trainer-form --clips {args.clips} "
+        f"--seed {args.seed}",
+        "seconds": time.perf_counter() - t0, "pose_trainer": digest(real.files), "synthetic_reps": len(reps),
+        "machine": MACHINE,
+    }  # fmt: skip
+    _write(args.out, result)
+    print(render(result).split("## UI-PRMD form")[0])
 
 
 def main() -> None:
@@ -491,8 +533,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks_form_real.md")
     ap.add_argument(
         "--only",
-        choices=["uiprmd-recognition"],
-        help="rerun only this part (minutes, no synthetic clips) and put it into the existing --out .json/.md",
+        choices=["uiprmd-recognition", "pose-trainer-form"],
+        help="rerun only this part and put it into the existing --out .json/.md (uiprmd-recognition: minutes, "
+        "no synthetic clips; pose-trainer-form: the synthetic clips, cached in --cache, and the Pose Trainer form)",
     )
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -500,6 +543,9 @@ def main() -> None:
     data = refdata()
     if args.only == "uiprmd-recognition":
         uiprmd_recognition_only(args, data, t0)
+        return
+    if args.only == "pose-trainer-form":
+        pose_trainer_form_only(args, data, t0)
         return
     real = pose_trainer_set(data / "labelled" / "pose_trainer")
     groups = np.array(recording_sessions(real.kps, real.exercises))
@@ -521,15 +567,12 @@ def main() -> None:
            "synthetic_motions": synthetic_motion_check(final)}  # fmt: skip
     result = {
         "clips": args.clips, "seed": args.seed, "synthetic_reps": len(reps), "seconds": time.perf_counter() - t0,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
+        "machine": MACHINE,
         "data": {"pose_trainer": digest(real.files), "uiprmd": digest(ep_files)},
         "sessions": {f.name: g for f, g in zip(real.files, groups.tolist(), strict=True)},
         "pose_trainer": pt, "uiprmd": ui, "recognition": rec,
     }  # fmt: skip
-    with atomic_write(args.out) as fh:
-        fh.write(render(result))
-    with atomic_write(args.out.with_suffix(".json")) as fh:
-        fh.write(json.dumps(result, indent=1, default=float) + "\n")
+    _write(args.out, result)
     print(render(result))
 
 

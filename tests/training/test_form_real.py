@@ -12,7 +12,11 @@ from musclepose.io.uiprmd import read_uiprmd, uiprmd_episodes
 from musclepose.pipelines.form_features import kinect_feature_names, kinect_features
 from musclepose.training.form_data import load_reps, save_reps, synthesize_keypoint_reps
 from musclepose.training.form_real import (
+    ADAPT_CANDIDATES,
+    ADAPT_LAMBDA,
     adapt_noisy_or,
+    adapted_screen,
+    choose_adaptation,
     fit_classifier,
     fit_noisy_or,
     noisy_or_config,
@@ -61,6 +65,39 @@ def test_adaptation_stays_with_the_synthetic_screen_under_a_strong_pull_and_foll
             return binary_scores(wrong, (m(torch.tensor(xr))[0].numpy() >= 0.5).astype(int))["balanced_accuracy"]
 
     assert ba(weak) > ba(base) + 0.03
+
+
+def test_the_adaptation_is_chosen_by_held_out_sessions_and_drops_a_synthetic_screen_the_real_labels_contradict():
+    cfg = noisy_or_config(OBS, {"f1": ["a"], "f2": ["b", "c"]})
+    x, y = _simulated(4000)
+    base = fit_noisy_or(cfg, x, y)
+    # "Real" people whose bad form shows as a LOW first observable (the synthetic screen reads high a as
+    # the fault) and nothing in b, c: four recording sessions of 60 clips.
+    rng = np.random.default_rng(3)
+    wrong = (np.arange(240) % 2).astype(float)
+    xr = rng.normal(size=(240, 3)) * [1.0, 2.0, 0.5] + [0.0, 1.0, -1.0]
+    xr[:, 0] -= 2.5 * wrong
+    xr[:, 1:] = xr[:, 1:] - [1.5, -0.5]  # b, c in the synthetic no-fault range: the screen must drop f2's bias
+    sessions = [f"s{i // 60}" for i in range(240)]
+    choice, scores = choose_adaptation(base, xr, wrong, sessions)
+    assert set(scores) == {str(c) for c in ADAPT_CANDIDATES}
+    # Each score is the held-out-session balanced accuracy, recomputed here by the evaluation's own split.
+    for c in ADAPT_CANDIDATES:
+
+        def fit_predict(tr, te, c=c):
+            with torch.no_grad():
+                p = adapted_screen(base, xr[tr], wrong[tr], c)(torch.tensor(xr[te]))[0].numpy()
+            return (p >= 0.5).astype(int)
+
+        pred = grouped_predictions(len(wrong), np.array(sessions), fit_predict).astype(int)
+        assert abs(binary_scores(wrong.astype(int), pred)["balanced_accuracy"] - scores[str(c)]) < 1e-12
+    with torch.no_grad():
+        synthetic_ba = binary_scores(wrong.astype(int), (base(torch.tensor(xr))[0].numpy() >= 0.5).astype(int))
+    assert synthetic_ba["balanced_accuracy"] < 0.5  # the synthetic screen is wrong on these people
+    assert scores[str(choice)] == max(scores.values()) and scores[str(choice)] > 0.85
+    assert scores["10.0"] < scores[str(choice)] - 0.2  # a strong pull keeps the wrong screen
+    # One session: nothing to hold out, the default pull.
+    assert choose_adaptation(base, xr, wrong, ["one"] * 240) == (ADAPT_LAMBDA, {})
 
 
 def test_a_screen_trained_on_synthetic_curls_alone_judges_real_curls(refdata):

@@ -20,7 +20,7 @@ import typer
 from rich.table import Table
 
 from ..atomic import atomic_write
-from ..evaluation.form_real import evaluate_shipped
+from ..evaluation.form_real import evaluate_shipped, recording_sessions
 from ..io.errors import check_input_path
 from ..io.uiprmd import read_uiprmd, uiprmd_episodes
 from ..pipelines.recognize import form_assets
@@ -113,7 +113,9 @@ def train_form_cmd(
         command = "musclepose train form " + shlex.join(sys.argv[3:] if len(sys.argv) > 3 else [])
         common = {"command": command.strip()}
         out.mkdir(parents=True, exist_ok=True)
-        build_keypoint_checkpoint(out / "keypoints2d", reps, real, extra=common, overwrite=overwrite)
+        sessions = recording_sessions(real.kps, real.exercises)
+        build_keypoint_checkpoint(out / "keypoints2d", reps, real, groups=sessions, extra=common, overwrite=overwrite)
+        kp_config = json.loads((out / "keypoints2d" / "config.json").read_text(encoding="utf-8"))
         episodes = [read_uiprmd(f) for f in ep_files]
         build_uiprmd_checkpoint(out / "uiprmd", episodes, extra=common, overwrite=overwrite)
     except (ValueError, KeyError, OSError) as err:
@@ -124,7 +126,8 @@ def train_form_cmd(
         "pose_trainer": {"n": len(real.kps), "sha256": digest(real.files)},
         "uiprmd": {"n": len(ep_files), "sha256": digest(ep_files)},
         "synthetic": {"clips": clips, "seed": seed, "reps": len(reps)},
-        "adapt_lambda": ADAPT_LAMBDA, "recognizer_l2": RECOGNIZER_L2, "form_l2": UIPRMD_FORM_L2,
+        "adapt_lambda": ADAPT_LAMBDA, "adaptation": kp_config["extra"]["adaptation"],
+        "recognizer_l2": RECOGNIZER_L2, "form_l2": UIPRMD_FORM_L2,
         "parts": {
             "keypoints2d": {"recognizer": ("FormClassifier (linear)", "the engine's 8 exercises + arm isolation"),
                             **{ex: ("NoisyOrScreen", "per-fault logistic, noisy OR") for ex in

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,10 @@ from .form_data import KeypointRep
 
 __all__ = [
     "LabelledClips",
+    "ADAPT_CANDIDATES",
     "adapt_noisy_or",
+    "adapted_screen",
+    "choose_adaptation",
     "build_keypoint_checkpoint",
     "build_uiprmd_checkpoint",
     "digest",
@@ -57,13 +61,16 @@ __all__ = [
     "observables_matrix",
     "pose_trainer_set",
     "predict_proba",
+    "real_only_screen",
     "synthetic_screen",
     "unknown_rule",
 ]
 
 
 def _mean_std(x: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    with np.errstate(invalid="ignore"):
+    """Column mean and spread over the finite values (0 and 1 for a column with none)."""
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns: nan_to_num below
         mean = (
             np.nan_to_num(np.nanmean(np.where(np.isfinite(x), x, np.nan), axis=0)) if len(x) else np.zeros(x.shape[1])
         )
@@ -127,6 +134,57 @@ def adapt_noisy_or(base: NoisyOrScreen, x: np.ndarray, wrong: np.ndarray, lam: f
 
     _lbfgs([model.weight, model.bias], loss)
     return model
+
+
+def real_only_screen(base: NoisyOrScreen, x: np.ndarray, wrong: np.ndarray) -> NoisyOrScreen:
+    """``base``'s screen (same faults and observables) fitted on the real repetitions alone: standardised
+    by ``x``, weights pulled weakly (0.01) towards zero instead of towards the synthetic ones."""
+    zero = type(base)(base.config)
+    mean, std = _mean_std(x)
+    zero.mean.copy_(mean)
+    zero.std.copy_(std)
+    return adapt_noisy_or(zero, x, wrong, 0.01)
+
+
+#: What :func:`choose_adaptation` picks from: the pull towards the synthetic weights, or the screen
+#: fitted on the real labels alone. Ties keep the earlier entry (the synthetic prior first).
+ADAPT_CANDIDATES: tuple[float | str, ...] = (0.01, 0.1, 1.0, 10.0, "real-only")
+
+
+def adapted_screen(base: NoisyOrScreen, x: np.ndarray, wrong: np.ndarray, choice: float | str) -> NoisyOrScreen:
+    """The screen of one :data:`ADAPT_CANDIDATES` entry fitted on ``x``, ``wrong``."""
+    if choice == "real-only":
+        return real_only_screen(base, x, wrong)
+    return adapt_noisy_or(base, x, wrong, float(choice))
+
+
+def choose_adaptation(
+    base: NoisyOrScreen,
+    x: np.ndarray,
+    wrong: np.ndarray,
+    groups: Sequence[str],
+    candidates: Sequence[float | str] = ADAPT_CANDIDATES,
+) -> tuple[float | str, dict[str, float]]:
+    """The candidate with the best balanced accuracy of "bad form" held out by group (recording
+    session) among ``x``'s clips, and every candidate's score; :data:`ADAPT_LAMBDA` when fewer than two
+    groups or one class only (nothing to validate on)."""
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    g = np.asarray(groups)
+    wrong = np.asarray(wrong)
+    if len(set(g.tolist())) < 2 or len(set(wrong.tolist())) < 2:
+        return ADAPT_LAMBDA, {}
+    scores: dict[str, float] = {}
+    for c in candidates:
+        pred = np.zeros(len(wrong), dtype=int)
+        for tr, te in LeaveOneGroupOut().split(x, wrong, g):
+            with torch.no_grad():
+                p = adapted_screen(base, x[tr], wrong[tr], c)(torch.tensor(x[te], dtype=torch.float64))[0]
+            pred[te] = (p.numpy() >= 0.5).astype(int)
+        scores[str(c)] = float(balanced_accuracy_score(wrong, pred))
+    best = max(range(len(candidates)), key=lambda i: (scores[str(candidates[i])], -i))
+    return candidates[best], scores
 
 
 def fit_classifier(
@@ -251,11 +309,14 @@ def build_keypoint_checkpoint(
     *,
     lam: float = ADAPT_LAMBDA,
     l2: float = RECOGNIZER_L2,
+    groups: Sequence[str] | None = None,
     extra: dict[str, Any] | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Fit and save the ``keypoints2d`` checkpoint: the recogniser on the synthetic repetitions and
-    every real clip, and per screened exercise the synthetic screen adapted to all its real clips."""
+    every real clip, and per screened exercise the synthetic screen adapted to all its real clips.
+    ``groups`` (a recording session per real clip): each exercise's adaptation is chosen among
+    :data:`ADAPT_CANDIDATES` by :func:`choose_adaptation`; None: the pull ``lam`` for every exercise."""
     feats_s = np.array([keypoint_features(r.kp, r.fps) for r in reps])
     feats_r = np.array([keypoint_features(k, 30.0) for k in real.kps])
     x = np.concatenate([feats_s, feats_r])
@@ -266,12 +327,22 @@ def build_keypoint_checkpoint(
     obs_s, obs_r = observables_matrix([r.kp for r in reps]), observables_matrix(real.kps)
     parts: dict[str, torch.nn.Module] = {"recognizer": rec}
     ex_r = np.asarray(real.exercises)
+    chosen: dict[str, Any] = {}
     for ex in sorted(KEYPOINT_FAULT_OBSERVABLES):
         base = synthetic_screen(reps, ex, obs_s)
         sel = ex_r == ex
-        parts[ex] = adapt_noisy_or(base, obs_r[sel], real.wrong[sel], lam) if sel.any() else base
+        if not sel.any():
+            parts[ex], chosen[ex] = base, "synthetic only"
+            continue
+        choice, scores = (
+            (lam, {})
+            if groups is None
+            else choose_adaptation(base, obs_r[sel], real.wrong[sel], list(np.asarray(groups)[sel]))
+        )
+        parts[ex] = adapted_screen(base, obs_r[sel], real.wrong[sel], choice)
+        chosen[ex] = {"choice": choice, "session_out_balanced_accuracy": scores}
     meta = {"unknown": rule, "thresholds": {ex: 0.5 for ex in KEYPOINT_FAULT_OBSERVABLES}, "adapt_lambda": lam,
-            "recognizer_l2": l2, **(extra or {})}  # fmt: skip
+            "adaptation": chosen, "recognizer_l2": l2, **(extra or {})}  # fmt: skip
     return save_checkpoint(out, parts, meta, overwrite=overwrite)
 
 
@@ -309,6 +380,28 @@ def build_uiprmd_checkpoint(
     return save_checkpoint(out, parts, meta, overwrite=overwrite)
 
 
+def _adaptation_text(info: dict[str, Any]) -> str:
+    chosen = info.get("adaptation")
+    if not chosen:
+        return f"an L2 pull of {info['adapt_lambda']} towards the synthetic weights."
+    parts = []
+    for ex, c in sorted(chosen.items()):
+        if not isinstance(c, dict):
+            parts.append(f"{ex}: {c}")
+            continue
+        what = "fitted on the real labels alone" if c["choice"] == "real-only" else f"pull {c['choice']}"
+        ba = c["session_out_balanced_accuracy"].get(str(c["choice"]))
+        held = f" (leave-one-session-out balanced accuracy {ba:.3f})" if ba is not None else ""
+        parts.append(f"{ex}: {what}{held}")
+    cands = ", ".join(str(c) for c in ADAPT_CANDIDATES)
+    return (
+        f"per exercise the adaptation with the best leave-one-session-out balanced accuracy among the pulls "
+        f"towards the synthetic weights and the real labels alone ({cands}; `choose_adaptation`): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
 def model_card(info: dict[str, Any], metrics: dict[str, Any] | None = None) -> str:
     """``MODEL_CARD.md`` of the form checkpoints: data and its hashes, the command, the models, and
     the held-out numbers of the benchmark run (``metrics``: ``docs/benchmarks_form_real.json``)."""
@@ -338,9 +431,9 @@ def model_card(info: dict[str, Any], metrics: dict[str, Any] | None = None) -> s
         "",
         "## Training",
         "",
-        f"- 2-D screens: per exercise a noisy-OR of per-fault logistic models, fitted on the synthetic "
-        f"repetitions (faults known), then adapted to every Pose Trainer clip of the exercise (good / bad) with "
-        f"an L2 pull of {info['adapt_lambda']} towards the synthetic weights.",
+        "- 2-D screens: per exercise a noisy-OR of per-fault logistic models, fitted on the synthetic "
+        "repetitions (faults known), then adapted to every Pose Trainer clip of the exercise (good / bad): "
+        + _adaptation_text(info),
         f"- Recognisers: multinomial logistic regression (L2 {info['recognizer_l2']}), 2-D on synthetic + Pose "
         "Trainer, UI-PRMD on every episode (mirrored to put the working side on the right); unknown below "
         "probability 0.5 or beyond 1.25x the 99th-percentile "
