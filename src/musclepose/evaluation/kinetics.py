@@ -121,6 +121,7 @@ class GaitValidation:
     estimated: dict[str, list[EstimateAgreement]] = field(default_factory=dict)
     estimated_series: dict[str, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(default_factory=dict)
     estimated_notes: dict[str, list[str]] = field(default_factory=dict)
+    spine: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _masked_r(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
@@ -179,9 +180,13 @@ def _row(joint, side, plane, ours, ref) -> JointAgreement:
 
 
 def validate_opensim_gait(
-    folder: str | Path, sources=("our IK, model DoF", "our IK, 3-D", "OpenSim IK")
+    folder: str | Path,
+    sources=("our IK, model DoF", "our IK, 3-D", "OpenSim IK"),
+    extra_locked: dict[str, float] | None = None,
 ) -> GaitValidation:
-    """Compare our sagittal joint moments with OpenSim's ``subject01_walk_ID.sto`` (see module docstring)."""
+    """Compare our sagittal joint moments with OpenSim's ``subject01_walk_ID.sto`` (see module docstring).
+    ``extra_locked``: DoF held at these values in our IK as well (a sensitivity check, e.g. the
+    thoracic joint at zero); ``spine`` records each source's mean lumbar and thoracic flexion."""
     folder = Path(folder)
     osim = folder / "subject01.osim"
     mass = sum(b.mass for b in read_osim_bodies(osim).values())
@@ -205,8 +210,11 @@ def validate_opensim_gait(
         if source == "OpenSim IK":
             motion = mapped
         else:
-            lock = locked if source == "our IK, model DoF" else None
-            motion = solve_ik(body, markers, trc.names, trc.positions, trc.fps, locked=lock).motion
+            lock = {**(locked if source == "our IK, model DoF" else {}), **(extra_locked or {})}
+            motion = solve_ik(body, markers, trc.names, trc.positions, trc.fps, locked=lock or None).motion
+        out.spine[source] = {
+            n: float(np.degrees(motion.q[:, body.dof_index(n)].mean())) for n in ("lumbar_flexion", "thoracic_flexion")
+        }
         t_ik = time.perf_counter() - t0
         t1 = time.perf_counter()
         kin = compute_kinetics(motion, loads, cutoff_hz=6.0, load_cutoff_hz=None)
