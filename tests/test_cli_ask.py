@@ -13,6 +13,7 @@ input exits with code 2 and a message naming what was wrong, before anything hea
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from html import escape
 
 import numpy as np
@@ -20,6 +21,8 @@ import pytest
 from typer.testing import CliRunner
 
 from musclepose.cli import app
+from musclepose.pipelines.ask import ESTIMATED_MOMENT_CAVEAT, Asker
+from musclepose.signals.rep_events import MotionEvents
 
 SQUATS = "mocap/addbiomechanics_expert1/squats1"
 QUESTIONS = {
@@ -131,6 +134,17 @@ def test_rep_moment_is_the_table_value_and_physiological(asked):
     assert float(a["key"]) == pytest.approx(peak, abs=0.006)
     # Bodyweight squats: peak knee extensor moments of about 0.5-2 N·m/kg are reported in the literature.
     assert 0.5 < peak < 2.0
+    # squats1 has no force plates: the answer says its ground reactions were estimated, and how far off
+    # such moments were against plates; a table whose moments came from plates gets no such caveat.
+    assert a["answer"].endswith(ESTIMATED_MOMENT_CAVEAT) and ESTIMATED_MOMENT_CAVEAT not in a["rule_based_answer"]
+    events = MotionEvents.from_dict(doc["events"])
+    for source, said in (("estimated", True), ("force plates", False), (None, False)):
+        got = Asker().ask(QUESTIONS["moment"], replace(events, ground_reactions=source))
+        assert got.key == a["key"] and (ESTIMATED_MOMENT_CAVEAT in got.answer) is said
+    assert (
+        ESTIMATED_MOMENT_CAVEAT
+        not in Asker().ask(QUESTIONS["rep9"], replace(events, ground_reactions="estimated")).answer
+    )
 
 
 def test_side_and_phase_answer_from_the_table(asked):

@@ -49,11 +49,13 @@ from .qa_examples import pooled_states
 __all__ = [
     "ANSWERERS",
     "CHANNEL_FAULTS_NOTE",
+    "ESTIMATED_MOMENT_CAVEAT",
     "AskResult",
     "Asker",
     "default_qa_checkpoint",
     "qa_adapter",
     "encoder_body",
+    "moment_caveat",
     "rep_states_of",
     "report_chat",
     "result_events",
@@ -75,6 +77,23 @@ def default_qa_checkpoint() -> Path:
     """The shipped question-answering checkpoint (``$MUSCLEPOSE_COACH_QA`` overrides)."""
     env = os.environ.get("MUSCLEPOSE_COACH_QA")
     return Path(env) if env else Path(__file__).resolve().parent.parent / "assets" / "coach_qa"
+
+
+#: Said after a peak-moment answer whose ground reactions were estimated from the motion: the
+#: estimate's error against force plates on the same kinematics (our IK, OpenSim's gait trial:
+#: RMSE 0.14-0.22 N·m/kg over hip, knee and ankle, docs/validation_kinetics.md).
+ESTIMATED_MOMENT_CAVEAT = (
+    "This moment comes from ground reactions estimated from the motion, not measured by force plates; "
+    "against plates such moments were off by 0.14-0.22 N·m/kg (RMSE on a walk)."
+)
+
+
+def moment_caveat(kind: str, key: str | None, events: MotionEvents) -> str:
+    """:data:`ESTIMATED_MOMENT_CAVEAT` for an answered peak-moment question whose ground reactions were
+    estimated, else ``""``."""
+    if kind == "rep_moment" and key not in (None, "declined") and events.ground_reactions == "estimated":
+        return ESTIMATED_MOMENT_CAVEAT
+    return ""
 
 
 def encoder_body(shape: torch.Tensor) -> Body:
@@ -209,8 +228,10 @@ class Asker:
         t0 = time.perf_counter()
         q = parse_question(question)
         rule = answer_question(q, events, previous, context)
+        caveat = moment_caveat(q.kind, rule.key, events)
         if answerer == "rule":
-            return AskResult(question, rule.text, q.kind, rule.key, "rule", rule, seconds=time.perf_counter() - t0)
+            return AskResult(question, f"{rule.text} {caveat}".strip(), q.kind, rule.key, "rule", rule,
+                             seconds=time.perf_counter() - t0)  # fmt: skip
         self._load()
         text, n_prompt = self._generate(question, events, rep_states, previous, context, answerer, max_new_tokens)
         kind = q.kind if q.kind not in ("unknown",) else "decline"
@@ -226,6 +247,7 @@ class Asker:
                 result.answer, result.key, result.fallback = rule.text, rule.key, f"rule-based answer shown: {problem}"
             elif rule.advice and rule.advice not in result.answer:
                 result.answer = f"{result.answer} {rule.advice}"
+        result.answer = f"{result.answer} {caveat}".strip()
         result.seconds = time.perf_counter() - t0
         return result
 

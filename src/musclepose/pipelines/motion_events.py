@@ -195,4 +195,5 @@ def motion_events(
         exercise=exercise, limb=limb, fps=fps, reps=tuple(reps), source=source, has_kinetics=kinetics is not None,
         screened=tuple(f.name for f in faults), fault_sides=fault_sides, missing=missing,
         notes=tuple((rel.issues if rel is not None else [])[:3]), grade=analysis.grade,
+        ground_reactions=getattr(kinetics, "source", None) if kinetics is not None else None,
     )  # fmt: skip

@@ -193,7 +193,8 @@ class MotionEvents:
     recorded or fitted motion) or ``"encoder"`` (the encoder's motion predicted from channels);
     ``screened``: the faults the form screen found, most severe first, with ``fault_sides`` (the
     screen's or the events' side); ``missing``: what the recording cannot tell (``"kinetics"``,
-    ``"arms"``, ``"legs"``, ``"sides"`` ...) -> why; ``notes``: the analysis' reliability notes."""
+    ``"arms"``, ``"legs"``, ``"sides"`` ...) -> why; ``notes``: the analysis' reliability notes;
+    ``ground_reactions``: the source of the moments' ground reactions."""
 
     exercise: str | None
     limb: str
@@ -206,6 +207,10 @@ class MotionEvents:
     missing: Mapping[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     grade: str | None = None
+    #: Where the moments' ground reactions came from: ``"force plates"``, ``"estimated"`` (from the
+    #: motion) or None (no kinetics). Not in :meth:`to_dict` (the prepared QA clips' stored tables,
+    #: whose hashes their checkpoint records, predate it).
+    ground_reactions: str | None = None
 
     @property
     def n_reps(self) -> int:
