@@ -96,16 +96,17 @@ def run(out: Path, max_frames: int) -> list[dict]:
                 rows.append({"recording": name, "camera": cam_name, "input": mode, "frames": truth.n_frames,
                              "seconds": seconds, **err})  # fmt: skip
                 print(name, cam_name, mode, f"{seconds:.1f}s", {k: round(v, 1) for k, v in err.items()}, flush=True)
-    write(out, rows)
+    write(out, rows, max_frames)
     return rows
 
 
-def write(out: Path, rows: list[dict]) -> None:
+def write(out: Path, rows: list[dict], max_frames: int) -> None:
     head = "| recording | camera | input | frames | " + " | ".join(d.replace("_", " ") for d in DOFS) + " | s |"
     lines = [
         "# Kinematics from video against mocap",
         "",
-        "Written by `python benchmarks/bench_video_kinematics.py` (module docstring: recordings, cameras, inputs).",
+        f"Written by `python benchmarks/bench_video_kinematics.py --max-frames {max_frames}` (module docstring: "
+        "recordings, cameras, inputs).",
         "Joint-angle RMSE in degrees against the recording, every frame at 30 Hz; goal <= 8 deg for hip, knee",
         "and ankle in the sagittal plane. `3-D keypoint IK (camera known)` is the baseline: the same noisy",
         "landmarks with the camera's pose given.",

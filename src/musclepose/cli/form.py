@@ -23,6 +23,7 @@ from ..atomic import atomic_write
 from ..evaluation.form_real import evaluate_shipped, recording_sessions
 from ..io.errors import check_input_path
 from ..io.uiprmd import read_uiprmd, uiprmd_episodes
+from ..pipelines.checkpoint import load_checkpoint
 from ..pipelines.recognize import form_assets
 from ..progress import progress_bar
 from ..training.form_data import load_reps, save_reps, synthesize_keypoint_reps
@@ -66,6 +67,12 @@ def train_form_cmd(
     only: str | None = typer.Option(
         None, "--only", help="uiprmd: rebuild only the uiprmd/ checkpoint (no synthetic clips; model card kept)."
     ),
+    keep_recognizer: bool = typer.Option(
+        False,
+        "--keep-recognizer",
+        help="Keep the 2-D recogniser (and its unknown rule) of --out's keypoints2d/; "
+        "refit the screens and the UI-PRMD models.",
+    ),  # fmt: skip
 ) -> None:
     """Train the 2-D form screens, the recognisers and the UI-PRMD form models and write them with a model card.
 
@@ -114,7 +121,13 @@ def train_form_cmd(
         common = {"command": command.strip()}
         out.mkdir(parents=True, exist_ok=True)
         sessions = recording_sessions(real.kps, real.exercises)
-        build_keypoint_checkpoint(out / "keypoints2d", reps, real, groups=sessions, extra=common, overwrite=overwrite)
+        kept = None
+        if keep_recognizer:
+            old_parts, old_extra = load_checkpoint(out / "keypoints2d")
+            kept = (old_parts["recognizer"], old_extra["unknown"])
+            common["recognizer_kept_from"] = old_extra.get("recognizer_kept_from") or old_extra.get("command")
+        build_keypoint_checkpoint(out / "keypoints2d", reps, real, groups=sessions, recognizer=kept, extra=common,
+                                  overwrite=overwrite)  # fmt: skip
         kp_config = json.loads((out / "keypoints2d" / "config.json").read_text(encoding="utf-8"))
         episodes = [read_uiprmd(f) for f in ep_files]
         build_uiprmd_checkpoint(out / "uiprmd", episodes, extra=common, overwrite=overwrite)
@@ -127,6 +140,7 @@ def train_form_cmd(
         "uiprmd": {"n": len(ep_files), "sha256": digest(ep_files)},
         "synthetic": {"clips": clips, "seed": seed, "reps": len(reps)},
         "adapt_lambda": ADAPT_LAMBDA, "adaptation": kp_config["extra"]["adaptation"],
+        "recognizer_kept_from": kp_config["extra"].get("recognizer_kept_from"),
         "recognizer_l2": RECOGNIZER_L2, "form_l2": UIPRMD_FORM_L2,
         "parts": {
             "keypoints2d": {"recognizer": ("FormClassifier (linear)", "the engine's 8 exercises + arm isolation"),

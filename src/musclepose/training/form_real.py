@@ -310,20 +310,26 @@ def build_keypoint_checkpoint(
     lam: float = ADAPT_LAMBDA,
     l2: float = RECOGNIZER_L2,
     groups: Sequence[str] | None = None,
+    recognizer: tuple[FormClassifier, dict[str, Any]] | None = None,
     extra: dict[str, Any] | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Fit and save the ``keypoints2d`` checkpoint: the recogniser on the synthetic repetitions and
     every real clip, and per screened exercise the synthetic screen adapted to all its real clips.
     ``groups`` (a recording session per real clip): each exercise's adaptation is chosen among
-    :data:`ADAPT_CANDIDATES` by :func:`choose_adaptation`; None: the pull ``lam`` for every exercise."""
-    feats_s = np.array([keypoint_features(r.kp, r.fps) for r in reps])
-    feats_r = np.array([keypoint_features(k, 30.0) for k in real.kps])
-    x = np.concatenate([feats_s, feats_r])
-    y = [r.exercise for r in reps] + list(real.exercises)
-    rec = fit_classifier(x, y, keypoint_feature_names(), l2=l2)
-    rule = unknown_rule(rec, x, y)
-    rule["min_probability"] = 0.5
+    :data:`ADAPT_CANDIDATES` by :func:`choose_adaptation`; None: the pull ``lam`` for every exercise.
+    ``recognizer``: a recogniser and its unknown rule to keep (from an earlier checkpoint) instead of
+    fitting one."""
+    if recognizer is not None:
+        rec, rule = recognizer
+    else:
+        feats_s = np.array([keypoint_features(r.kp, r.fps) for r in reps])
+        feats_r = np.array([keypoint_features(k, 30.0) for k in real.kps])
+        x = np.concatenate([feats_s, feats_r])
+        y = [r.exercise for r in reps] + list(real.exercises)
+        rec = fit_classifier(x, y, keypoint_feature_names(), l2=l2)
+        rule = unknown_rule(rec, x, y)
+        rule["min_probability"] = 0.5
     obs_s, obs_r = observables_matrix([r.kp for r in reps]), observables_matrix(real.kps)
     parts: dict[str, torch.nn.Module] = {"recognizer": rec}
     ex_r = np.asarray(real.exercises)
@@ -437,7 +443,13 @@ def model_card(info: dict[str, Any], metrics: dict[str, Any] | None = None) -> s
         f"- Recognisers: multinomial logistic regression (L2 {info['recognizer_l2']}), 2-D on synthetic + Pose "
         "Trainer, UI-PRMD on every episode (mirrored to put the working side on the right); unknown below "
         "probability 0.5 or beyond 1.25x the 99th-percentile "
-        "distance of a class's training repetitions from its centre.",
+        "distance of a class's training repetitions from its centre."
+        + (
+            " The 2-D recogniser and its unknown rule were kept (`--keep-recognizer`) from the build by "
+            f"`{info['recognizer_kept_from']}`, not refitted."
+            if info.get("recognizer_kept_from")
+            else ""
+        ),
         f"- UI-PRMD form: per movement, logistic regression (L2 {info['form_l2']}) on Kinect-positions features.",
         "",
         "A rebuild with the same command and data gives the same weights (deterministic synthesis and L-BFGS).",
