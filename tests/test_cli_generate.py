@@ -63,3 +63,13 @@ def test_describe_real_squats(refdata):
     d = json.loads(r.stdout)
     assert d["exercise"] == "squat" and d["n_reps"] == 5
     assert d["text"].startswith("Five squats")
+
+
+def test_describe_a_real_jump_is_no_catalogue_exercise(refdata):
+    """CMU's jumping (the motion-prediction benchmark's label) is no exercise of the catalogue: the
+    2-D recogniser must not call it one (a refit on another synthetic set once called it seven
+    shoulder shrugs)."""
+    r = invoke("describe", refdata("mocap/cmu_prediction/train/jumping/jumping_2.txt"), "--json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["exercise"] == "unknown" and d["text"].startswith("Not an exercise in the catalogue")
