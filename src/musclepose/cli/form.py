@@ -121,12 +121,12 @@ def train_form_cmd(
         common = {"command": command.strip()}
         out.mkdir(parents=True, exist_ok=True)
         sessions = recording_sessions(real.kps, real.exercises)
-        kept = None
+        kept, kp_extra = None, dict(common)
         if keep_recognizer:
             old_parts, old_extra = load_checkpoint(out / "keypoints2d")
             kept = (old_parts["recognizer"], old_extra["unknown"])
-            common["recognizer_kept_from"] = old_extra.get("recognizer_kept_from") or old_extra.get("command")
-        build_keypoint_checkpoint(out / "keypoints2d", reps, real, groups=sessions, recognizer=kept, extra=common,
+            kp_extra["recognizer_kept_from"] = old_extra.get("recognizer_kept_from") or old_extra.get("command")
+        build_keypoint_checkpoint(out / "keypoints2d", reps, real, groups=sessions, recognizer=kept, extra=kp_extra,
                                   overwrite=overwrite)  # fmt: skip
         kp_config = json.loads((out / "keypoints2d" / "config.json").read_text(encoding="utf-8"))
         episodes = [read_uiprmd(f) for f in ep_files]
